@@ -1,0 +1,170 @@
+package multilinear
+
+import (
+	"fmt"
+	"math"
+)
+
+// Tensor is a dense, row-major (C order) float64 tensor on the host: the last index varies fastest,
+// as in NumPy, so a .npy file maps onto it with no copy of the layout.
+type Tensor struct {
+	Shape []int
+	Data  []float64
+}
+
+// New returns a zero tensor of the given shape. It panics if a dimension is not positive.
+func New(shape ...int) *Tensor {
+	n := checkShape(shape)
+	return &Tensor{Shape: append([]int(nil), shape...), Data: make([]float64, n)}
+}
+
+// FromData wraps data (not copied) as a tensor of the given shape.
+// It returns an error if the sizes disagree or a dimension is not positive.
+func FromData(shape []int, data []float64) (*Tensor, error) {
+	n := 1
+	for i, d := range shape {
+		if d <= 0 {
+			return nil, fmt.Errorf("multilinear: shape[%d]=%d must be positive (shape=%v)", i, d, shape)
+		}
+		n *= d
+	}
+	if len(shape) == 0 {
+		return nil, fmt.Errorf("multilinear: a tensor needs at least one mode")
+	}
+	if n != len(data) {
+		return nil, fmt.Errorf("multilinear: shape %v holds %d entries but data has %d", shape, n, len(data))
+	}
+	return &Tensor{Shape: append([]int(nil), shape...), Data: data}, nil
+}
+
+func checkShape(shape []int) int {
+	if len(shape) == 0 {
+		panic("multilinear: a tensor needs at least one mode")
+	}
+	n := 1
+	for i, d := range shape {
+		if d <= 0 {
+			panic(fmt.Sprintf("multilinear: shape[%d]=%d must be positive (shape=%v)", i, d, shape))
+		}
+		n *= d
+	}
+	return n
+}
+
+// Order is the number of modes N.
+func (t *Tensor) Order() int { return len(t.Shape) }
+
+// Size is the number of entries, the product of the mode sizes.
+func (t *Tensor) Size() int { return len(t.Data) }
+
+// Strides returns the row-major strides: the flat offset of index (i_1..i_N) is sum_n i_n * strides[n].
+func (t *Tensor) Strides() []int { return Strides(t.Shape) }
+
+// Strides returns the row-major strides of a shape.
+func Strides(shape []int) []int {
+	s := make([]int, len(shape))
+	acc := 1
+	for n := len(shape) - 1; n >= 0; n-- {
+		s[n] = acc
+		acc *= shape[n]
+	}
+	return s
+}
+
+// Offset returns the flat index of a multi-index. It panics if the index is out of range.
+func (t *Tensor) Offset(index ...int) int {
+	if len(index) != len(t.Shape) {
+		panic(fmt.Sprintf("multilinear: index %v has %d entries, tensor has order %d", index, len(index), len(t.Shape)))
+	}
+	off := 0
+	for n, i := range index {
+		if i < 0 || i >= t.Shape[n] {
+			panic(fmt.Sprintf("multilinear: index %v out of range for shape %v", index, t.Shape))
+		}
+		off = off*t.Shape[n] + i
+	}
+	return off
+}
+
+// At returns the entry at a multi-index.
+func (t *Tensor) At(index ...int) float64 { return t.Data[t.Offset(index...)] }
+
+// Set sets the entry at a multi-index.
+func (t *Tensor) Set(v float64, index ...int) { t.Data[t.Offset(index...)] = v }
+
+// Clone returns a deep copy.
+func (t *Tensor) Clone() *Tensor {
+	return &Tensor{Shape: append([]int(nil), t.Shape...), Data: append([]float64(nil), t.Data...)}
+}
+
+// Norm is the Frobenius norm sqrt(<T, T>).
+func (t *Tensor) Norm() float64 {
+	s := 0.0
+	for _, v := range t.Data {
+		s += v * v
+	}
+	return math.Sqrt(s)
+}
+
+// SameShape reports whether two shapes are equal.
+func SameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Mask marks which entries of a tensor of the same shape are observed (true) or missing (false),
+// TensorLy's mask with 1 = observed, 0 = missing.
+type Mask struct {
+	Shape    []int
+	Observed []bool
+}
+
+// NewMask returns a mask of the given shape with every entry set to observed.
+func NewMask(shape ...int) *Mask {
+	n := checkShape(shape)
+	m := &Mask{Shape: append([]int(nil), shape...), Observed: make([]bool, n)}
+	for i := range m.Observed {
+		m.Observed[i] = true
+	}
+	return m
+}
+
+// Count is the number of observed entries.
+func (m *Mask) Count() int {
+	c := 0
+	for _, o := range m.Observed {
+		if o {
+			c++
+		}
+	}
+	return c
+}
+
+// Clone returns a deep copy.
+func (m *Mask) Clone() *Mask {
+	return &Mask{Shape: append([]int(nil), m.Shape...), Observed: append([]bool(nil), m.Observed...)}
+}
+
+// Complement returns the mask of the entries m does not observe.
+func (m *Mask) Complement() *Mask {
+	c := m.Clone()
+	for i, o := range c.Observed {
+		c.Observed[i] = !o
+	}
+	return c
+}
+
+// CheckFits returns an error naming both shapes if the mask does not fit tensor t.
+func (m *Mask) CheckFits(t *Tensor) error {
+	if !SameShape(m.Shape, t.Shape) || len(m.Observed) != len(t.Data) {
+		return fmt.Errorf("multilinear: mask shape %v does not match tensor shape %v", m.Shape, t.Shape)
+	}
+	return nil
+}
