@@ -1,0 +1,50 @@
+package deeptucker
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
+)
+
+// lowRankTarget returns a random tensor of the given shape and multilinear rank, scaled to Frobenius norm 1
+// (entries around 0.03 for 10x10x10), the regime MODEL.md's probe describes.
+func lowRankTarget(t testing.TB, shape, rank []int, seed uint64) *multilinear.Tensor {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 1))
+	core := multilinear.New(rank...)
+	for i := range core.Data {
+		core.Data[i] = rng.NormFloat64()
+	}
+	factors := make([]*mat.Dense, len(shape))
+	for n := range shape {
+		f := mat.NewDense(shape[n], rank[n], nil)
+		for i := range shape[n] {
+			for j := range rank[n] {
+				f.Set(i, j, rng.NormFloat64())
+			}
+		}
+		factors[n] = f
+	}
+	x := multilinear.TuckerToTensor(core, factors)
+	norm := x.Norm()
+	for i := range x.Data {
+		x.Data[i] /= norm
+	}
+	return x
+}
+
+// splitMask observes round(fraction·size) entries chosen uniformly; the held-out mask is the rest.
+func splitMask(shape []int, fraction float64, seed uint64) (train, heldOut *multilinear.Mask) {
+	train = multilinear.NewMask(shape...)
+	n := len(train.Observed)
+	rng := rand.New(rand.NewPCG(seed, 2))
+	perm := rng.Perm(n)
+	k := int(fraction*float64(n) + 0.5)
+	for i, p := range perm {
+		train.Observed[p] = i < k
+	}
+	return train, train.Complement()
+}

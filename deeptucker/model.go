@@ -1,0 +1,244 @@
+package deeptucker
+
+import (
+	"fmt"
+	"math"
+)
+
+// InitScheme names how parameters are drawn at the start of training.
+type InitScheme int
+
+const (
+	// GaussianInit draws every parameter (core, w, A) i.i.d. N(0, std²).
+	GaussianInit InitScheme = iota
+
+	// BalancedInit is the authors' scheme: an effective std = std·D·ln(D+1) (D = the deepest mode's depth, 1
+	// for depth 0), the core drawn N(0, std_eff²), and each w_r^n and each A_i^{n,r} drawn N(0, std_eff²) then
+	// rescaled to the Frobenius norm of the core slice G_{..r..}: the unbalancedness ε(0) of Definition 4.2 is 0.
+	BalancedInit
+)
+
+func (s InitScheme) String() string {
+	switch s {
+	case GaussianInit:
+		return "gaussian"
+	case BalancedInit:
+		return "balanced"
+	}
+	return fmt.Sprintf("InitScheme(%d)", int(s))
+}
+
+// Model describes a deep Tucker factorization W = G ×_1 V(1) ··· ×_N V(N) (paper eq. 1), where the column r of
+// V(n) is A_1^{n,r} ··· A_{k_n}^{n,r} w_r^n and the depth along mode n is D_n = k_n + 1.
+//
+// Build one with NewModel(shape...)...Done(). Modes are 0-based here: the paper's mode 1 is mode 0.
+type Model struct {
+	// Shape is the data shape (d_1..d_N).
+	Shape []int
+	// Depths holds D_n per mode; D_n = 0 leaves mode n unfactorised (W = G along it, the authors' control).
+	Depths []int
+	// CoreShape holds r_n per mode: the number of columns of V(n) and the core's size along mode n.
+	// It equals Shape by default, as in the paper.
+	CoreShape []int
+	// Diagonal makes the core diagonal: deep CP (Hariz et al. 2022). The core is then a vector of CoreShape[0]
+	// weights and every mode has that many columns.
+	Diagonal bool
+	// Init is the initialisation scheme and InitStd its standard deviation (per run, Run.InitStd overrides it).
+	Init    InitScheme
+	InitStd float64
+}
+
+// ModelBuilder configures a Model; finish with Done.
+type ModelBuilder struct {
+	m   Model
+	err error
+}
+
+// NewModel starts a model for data of the given shape: order N >= 2, depth 1 on every mode, a full core
+// (the paper's over-parameterised setting), Gaussian init with std 0.05.
+func NewModel(shape ...int) *ModelBuilder {
+	b := &ModelBuilder{m: Model{Shape: append([]int(nil), shape...), InitStd: 0.05}}
+	b.m.Depths = make([]int, len(shape))
+	for n := range b.m.Depths {
+		b.m.Depths[n] = 1
+	}
+	b.m.CoreShape = append([]int(nil), shape...)
+	return b
+}
+
+func (b *ModelBuilder) fail(format string, args ...any) *ModelBuilder {
+	if b.err == nil {
+		b.err = fmt.Errorf("deeptucker: "+format, args...)
+	}
+	return b
+}
+
+// Depth sets the same depth D on every mode: D = 1 is plain Tucker with free factor columns, D = 0 the core
+// alone.
+func (b *ModelBuilder) Depth(depth int) *ModelBuilder {
+	for n := range b.m.Depths {
+		b.m.Depths[n] = depth
+	}
+	return b
+}
+
+// Depths sets the depth of each mode.
+func (b *ModelBuilder) Depths(depths ...int) *ModelBuilder {
+	if len(depths) != len(b.m.Shape) {
+		return b.fail("Depths got %d values for a tensor of order %d (shape %v)", len(depths), len(b.m.Shape), b.m.Shape)
+	}
+	b.m.Depths = append([]int(nil), depths...)
+	return b
+}
+
+// CoreShape sets a smaller core (r_1..r_N), for large modes: mode n then holds r_n·d_n²·k_n depth parameters
+// instead of d_n³·k_n.
+func (b *ModelBuilder) CoreShape(ranks ...int) *ModelBuilder {
+	if len(ranks) != len(b.m.Shape) {
+		return b.fail("CoreShape got %d values for a tensor of order %d (shape %v)", len(ranks), len(b.m.Shape), b.m.Shape)
+	}
+	b.m.CoreShape = append([]int(nil), ranks...)
+	return b
+}
+
+// Diagonal makes the core diagonal with r columns per mode: deep CP.
+func (b *ModelBuilder) Diagonal(r int) *ModelBuilder {
+	b.m.Diagonal = true
+	for n := range b.m.CoreShape {
+		b.m.CoreShape[n] = r
+	}
+	return b
+}
+
+// InitStd sets the Gaussian init's standard deviation.
+func (b *ModelBuilder) InitStd(std float64) *ModelBuilder {
+	b.m.InitStd = std
+	return b
+}
+
+// Balanced selects the authors' balanced init (BalancedInit) with the given std.
+func (b *ModelBuilder) Balanced(std float64) *ModelBuilder {
+	b.m.Init = BalancedInit
+	b.m.InitStd = std
+	return b
+}
+
+// Done validates the configuration.
+func (b *ModelBuilder) Done() (*Model, error) {
+	if b.err != nil {
+		return nil, b.err
+	}
+	m := b.m
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// Validate returns an error naming the first thing wrong with the model.
+func (m *Model) Validate() error {
+	if len(m.Shape) < 2 {
+		return fmt.Errorf("deeptucker: a tensor of order >= 2 is needed, got shape %v", m.Shape)
+	}
+	for n, d := range m.Shape {
+		if d <= 0 {
+			return fmt.Errorf("deeptucker: mode %d has size %d; sizes must be positive (shape %v)", n, d, m.Shape)
+		}
+	}
+	if len(m.Depths) != len(m.Shape) || len(m.CoreShape) != len(m.Shape) {
+		return fmt.Errorf("deeptucker: depths %v and core shape %v must have one entry per mode of shape %v",
+			m.Depths, m.CoreShape, m.Shape)
+	}
+	for n, depth := range m.Depths {
+		if depth < 0 {
+			return fmt.Errorf("deeptucker: depth of mode %d is %d; depth must be >= 0 (0 = core only)", n, depth)
+		}
+		if depth == 0 && m.Diagonal {
+			return fmt.Errorf("deeptucker: mode %d has depth 0, which a diagonal (CP) core does not allow", n)
+		}
+	}
+	for n, r := range m.CoreShape {
+		if r <= 0 {
+			return fmt.Errorf("deeptucker: core size r_%d = %d must be positive (core shape %v)", n, r, m.CoreShape)
+		}
+		if m.Depths[n] == 0 && r != m.Shape[n] {
+			return fmt.Errorf("deeptucker: mode %d has depth 0 (no factor), so its core size must equal its data size %d, got %d",
+				n, m.Shape[n], r)
+		}
+	}
+	if m.Diagonal {
+		for n, r := range m.CoreShape {
+			if r != m.CoreShape[0] {
+				return fmt.Errorf("deeptucker: a diagonal core needs the same r on every mode, got core shape %v (mode %d)",
+					m.CoreShape, n)
+			}
+		}
+	}
+	if err := checkStd(m.InitStd); err != nil {
+		return err
+	}
+	if m.Init != GaussianInit && m.Init != BalancedInit {
+		return fmt.Errorf("deeptucker: unknown init scheme %v", m.Init)
+	}
+	return nil
+}
+
+func checkStd(std float64) error {
+	if !(std > 0) || math.IsInf(std, 0) {
+		return fmt.Errorf("deeptucker: init std must be a positive finite number, got %g", std)
+	}
+	return nil
+}
+
+// Order is the number of modes N.
+func (m *Model) Order() int { return len(m.Shape) }
+
+// MaxDepth is the largest per-mode depth: the D of the balanced init's std·D·ln(D+1).
+func (m *Model) MaxDepth() int {
+	d := 0
+	for _, depth := range m.Depths {
+		d = max(d, depth)
+	}
+	return d
+}
+
+// NumParams is the number of trainable parameters of one model.
+func (m *Model) NumParams() int {
+	total := m.coreSize()
+	for n, depth := range m.Depths {
+		if depth == 0 {
+			continue
+		}
+		r, d := m.CoreShape[n], m.Shape[n]
+		total += r * d * (1 + (depth-1)*d)
+	}
+	return total
+}
+
+func (m *Model) coreSize() int {
+	if m.Diagonal {
+		return m.CoreShape[0]
+	}
+	s := 1
+	for _, r := range m.CoreShape {
+		s *= r
+	}
+	return s
+}
+
+// coreDims is the core's shape: (r_1..r_N), or (r) for a diagonal core.
+func (m *Model) coreDims() []int {
+	if m.Diagonal {
+		return []int{m.CoreShape[0]}
+	}
+	return append([]int(nil), m.CoreShape...)
+}
+
+// String describes the model in one line, for tables and logs.
+func (m *Model) String() string {
+	kind := "Tucker"
+	if m.Diagonal {
+		kind = "CP"
+	}
+	return fmt.Sprintf("deep %s shape=%v depths=%v core=%v init=%s(std=%g)", kind, m.Shape, m.Depths, m.CoreShape, m.Init, m.InitStd)
+}

@@ -1,0 +1,147 @@
+package deeptucker
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/train"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
+)
+
+// Result is what Fit returns: one RunResult per run, in the order given, and how the batch trained.
+type Result struct {
+	Model    *Model
+	Training *Training
+	Runs     []RunResult
+	// Steps is the number of steps taken (fewer than the budget after convergence or divergence).
+	Steps int
+	// Elapsed is the wall time of Fit, compilation included; StepsPerSecond is measured on the median step.
+	Elapsed        time.Duration
+	StepsPerSecond float64
+	// Backend names the GoMLX backend that ran the steps.
+	Backend string
+}
+
+// RunResult is one run's history and final state.
+type RunResult struct {
+	Seed         uint64
+	InitStd      float64
+	LearningRate float64
+	// Records is the diagnostics history: step 0, every RecordEvery steps and the last step.
+	Records []Record
+	// ConvergedStep is the first recorded step with train loss <= Training.Tol, or -1.
+	ConvergedStep int
+	// W is the completed tensor, Core the core G (shape CoreShape, or (r) for a diagonal core) and Factors[n]
+	// the matrix V(n) of shape d_n x r_n (nil for a mode of depth 0).
+	W       *multilinear.Tensor
+	Core    *multilinear.Tensor
+	Factors []*mat.Dense
+}
+
+// Final is the last record.
+func (r *RunResult) Final() Record { return r.Records[len(r.Records)-1] }
+
+func (s *session) result(steps int, elapsed time.Duration, loop *train.Loop) (*Result, error) {
+	res := &Result{Model: s.model, Training: s.training, Steps: steps, Elapsed: elapsed, Backend: s.backend.Name()}
+	if d := medianDuration(loop.TrainStepDurations); d > 0 {
+		res.StepsPerSecond = 1 / d.Seconds()
+	}
+	finals, err := s.finalTensors()
+	if err != nil {
+		return nil, err
+	}
+	lrs := s.learningRateValues()
+	for i, r := range s.runs {
+		rr := RunResult{Seed: r.Seed, InitStd: s.model.InitStd, LearningRate: lrs[i], Records: s.records[i], ConvergedStep: -1}
+		if r.InitStd > 0 {
+			rr.InitStd = r.InitStd
+		}
+		if s.training.Tol > 0 {
+			for _, rec := range rr.Records {
+				if rec.TrainLoss <= s.training.Tol {
+					rr.ConvergedStep = rec.Step
+					break
+				}
+			}
+		}
+		rr.W, rr.Core, rr.Factors = finals(i)
+		res.Runs = append(res.Runs, rr)
+	}
+	return res, nil
+}
+
+// finalGraph computes W and every factorised mode's columns, for the host copies made once at the end.
+func (s *session) finalGraph(_ *context.Context, g *Graph) []*Node {
+	cols := s.columnsGraph(g)
+	out := []*Node{reconstruct(s.model, s.core.ValueGraph(g), cols)}
+	for _, c := range cols {
+		if c != nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// finalTensors reads W, the core and the factors of every run back to the host.
+func (s *session) finalTensors() (func(i int) (*multilinear.Tensor, *multilinear.Tensor, []*mat.Dense), error) {
+	outs, err := context.ExecOnceN(s.backend, s.ctx, s.finalGraph)
+	if err != nil {
+		return nil, err
+	}
+	w := toFloat64s(outs[0])
+	core, err := s.core.Value()
+	if err != nil {
+		return nil, err
+	}
+	coreHost := toFloat64s(core)
+	m := s.model
+	cols := make([][]float64, m.Order())
+	k := 1
+	for n, depth := range m.Depths {
+		if depth > 0 {
+			cols[n] = toFloat64s(outs[k])
+			k++
+		}
+	}
+	wSize, cSize := prod(m.Shape), prod(m.coreDims())
+	return func(i int) (*multilinear.Tensor, *multilinear.Tensor, []*mat.Dense) {
+		wt, _ := multilinear.FromData(m.Shape, append([]float64(nil), w[i*wSize:(i+1)*wSize]...))
+		ct, _ := multilinear.FromData(m.coreDims(), append([]float64(nil), coreHost[i*cSize:(i+1)*cSize]...))
+		factors := make([]*mat.Dense, m.Order())
+		for n, c := range cols {
+			if c == nil {
+				continue
+			}
+			r, d := m.CoreShape[n], m.Shape[n]
+			rows := mat.NewDense(r, d, c[i*r*d:(i+1)*r*d]) // row r is column v_r of V(n)
+			factors[n] = mat.DenseCopyOf(rows.T())
+		}
+		return wt, ct, factors
+	}, nil
+}
+
+func medianDuration(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	sorted := append([]time.Duration(nil), ds...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	return sorted[len(sorted)/2]
+}
+
+// String summarises the batch: one line per run with its final losses and active columns.
+func (r *Result) String() string {
+	out := fmt.Sprintf("%s, %d runs, %d steps in %s (%.0f steps/s, backend %s)\n", r.Model, len(r.Runs), r.Steps,
+		r.Elapsed.Round(time.Millisecond), r.StepsPerSecond, r.Backend)
+	for i, run := range r.Runs {
+		f := run.Final()
+		out += fmt.Sprintf("  run %d seed=%d: train=%.3g heldout MSE=%.3g R2=%.4f eps=%.3g active=%v\n",
+			i, run.Seed, f.TrainLoss, f.HeldOutMSE, f.HeldOutR2, f.Epsilon, f.ActiveColumns)
+	}
+	return out
+}
