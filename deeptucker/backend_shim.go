@@ -6,4 +6,4 @@ import (
 )
 
 // newBackend is a temporary shim until deeptucker/backend lands.
-func newBackend() (backends.Backend, error) { return backends.NewWithConfig("go") }
+func newBackend() (backends.Backend, error) { return backends.NewWithConfig("go:ops_sequential") }

@@ -227,7 +227,7 @@ func (s *session) reconstructGraph(g *Graph) *Node {
 // inside perModelStep, and gradient descent scales each run's loss by its rate instead (exact for GD).
 func (s *session) optimizer() optimizers.Interface {
 	t := s.training
-	lr := t.LearningRate
+	lr := s.learningRateValues()[0] // every run's rate, when they agree
 	if s.learningRates != nil {
 		lr = 1
 	}

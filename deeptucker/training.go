@@ -104,7 +104,10 @@ func (b *TrainingBuilder) Float32() *TrainingBuilder { b.t.DType = dtypes.Float3
 func (b *TrainingBuilder) Float64() *TrainingBuilder { b.t.DType = dtypes.Float64; return b }
 
 // ColumnThreshold sets the squared-norm threshold for counting active columns.
-func (b *TrainingBuilder) ColumnThreshold(x float64) *TrainingBuilder { b.t.ColumnThreshold = x; return b }
+func (b *TrainingBuilder) ColumnThreshold(x float64) *TrainingBuilder {
+	b.t.ColumnThreshold = x
+	return b
+}
 
 // OnRecord sets a callback run after each diagnostics record (progress displays, live plots).
 func (b *TrainingBuilder) OnRecord(fn func(step int, records []Record)) *TrainingBuilder {

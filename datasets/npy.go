@@ -1,0 +1,97 @@
+package datasets
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"codeberg.org/sbinet/npyio/npy"
+
+	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
+)
+
+// ReadNPY reads a NumPy .npy file holding a little-endian float64 array in C order ('<f8',
+// fortran_order False), the layout of the IL-2 and COVID-19 files, as a host tensor.
+// NaN entries are kept as NaN. It returns an error naming the file if the file is not a .npy
+// file, holds another dtype or layout, or is shorter or longer than its header says.
+func ReadNPY(path string) (*multilinear.Tensor, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("datasets: reading %s: %w", path, err)
+	}
+	return decodeNPY(filepath.Base(path), raw)
+}
+
+// decodeNPY parses the bytes of a .npy file; name is used in errors only.
+// The header is parsed by codeberg.org/sbinet/npyio; the checks on dtype, order and length
+// are ours, because npyio converts other dtypes silently and reads short data as zeros-or-EOF.
+func decodeNPY(name string, raw []byte) (t *multilinear.Tensor, err error) {
+	const remedy = "the file is damaged or not the expected one: delete it and load again, or fetch it from the address in SOURCES.md"
+	defer func() {
+		// npyio indexes into the header without bounds checks; a malformed header must be an error.
+		if r := recover(); r != nil {
+			t, err = nil, fmt.Errorf("datasets: %s: malformed .npy header (%v); %s", name, r, remedy)
+		}
+	}()
+	// npyio reads a short header without noticing; measure it first (format: magic "\x93NUMPY",
+	// major, minor, then the header length as uint16 (v1) or uint32 (v2, v3)).
+	if bytes.HasPrefix(raw, []byte("\x93NUMPY")) && len(raw) >= 7 && raw[6] >= 1 && raw[6] <= 3 {
+		pre := 10
+		if raw[6] > 1 {
+			pre = 12
+		}
+		hlen := -1
+		switch {
+		case len(raw) < pre:
+		case pre == 10:
+			hlen = int(binary.LittleEndian.Uint16(raw[8:10]))
+		default:
+			hlen = int(binary.LittleEndian.Uint32(raw[8:12]))
+		}
+		if hlen < 0 || len(raw)-pre < hlen {
+			return nil, fmt.Errorf("datasets: %s: truncated .npy header (%d bytes in all); %s", name, len(raw), remedy)
+		}
+	}
+	br := bytes.NewReader(raw)
+	rd, err := npy.NewReader(br)
+	if err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("datasets: %s: truncated .npy header (%d bytes in all); %s", name, len(raw), remedy)
+		}
+		return nil, fmt.Errorf("datasets: %s: not a valid .npy file: %w; %s", name, err, remedy)
+	}
+	hdr := rd.Header.Descr
+	if hdr.Type != "'<f8'" && hdr.Type != "<f8" {
+		return nil, fmt.Errorf("datasets: %s: dtype is %s, want little-endian float64 '<f8'; %s", name, hdr.Type, remedy)
+	}
+	if hdr.Fortran {
+		return nil, fmt.Errorf("datasets: %s: array is in Fortran order, want C order; %s", name, remedy)
+	}
+	if len(hdr.Shape) == 0 {
+		return nil, fmt.Errorf("datasets: %s: array is a scalar (shape ()), want a tensor; %s", name, remedy)
+	}
+	n := 1
+	for i, d := range hdr.Shape {
+		// Guard the product so that a corrupt header cannot ask for a huge allocation.
+		if d <= 0 || n > len(raw)/d {
+			return nil, fmt.Errorf("datasets: %s: header shape %v (dimension %d is %d) does not fit a file of %d bytes; %s", name, hdr.Shape, i, d, len(raw), remedy)
+		}
+		n *= d
+	}
+	if want, got := 8*n, br.Len(); got != want {
+		what := "truncated"
+		if got > want {
+			what = "longer than its header says"
+		}
+		return nil, fmt.Errorf("datasets: %s is %s: shape %v needs %d float64 (%d bytes) after the header, found %d bytes; %s", name, what, hdr.Shape, n, want, got, remedy)
+	}
+	data := make([]float64, n)
+	if err := rd.Read(&data); err != nil {
+		return nil, fmt.Errorf("datasets: %s: reading data: %w; %s", name, err, remedy)
+	}
+	return multilinear.FromData(hdr.Shape, data)
+}

@@ -1,0 +1,81 @@
+package datasets
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDecodeNPYGood(t *testing.T) {
+	data := []float64{0, 1.5, -2, math.NaN(), 4, 5}
+	tt, err := decodeNPY("x.npy", makeNPY("<f8", false, []int{2, 3}, data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tt.Shape) != 2 || tt.Shape[0] != 2 || tt.Shape[1] != 3 {
+		t.Fatalf("shape = %v, want [2 3]", tt.Shape)
+	}
+	for i, want := range data {
+		got := tt.Data[i]
+		if got != want && !(math.IsNaN(got) && math.IsNaN(want)) {
+			t.Errorf("Data[%d] = %v, want %v", i, got, want)
+		}
+	}
+	// C order: entry (1, 0) is the fourth value.
+	if !math.IsNaN(tt.At(1, 0)) || tt.At(0, 2) != -2 {
+		t.Errorf("At(1,0)=%v At(0,2)=%v: layout is not C order", tt.At(1, 0), tt.At(0, 2))
+	}
+}
+
+func TestDecodeNPYErrors(t *testing.T) {
+	good := makeNPY("<f8", false, []int{2, 3}, []float64{1, 2, 3, 4, 5, 6})
+	cases := []struct {
+		name string
+		raw  []byte
+		want string
+	}{
+		{"truncated data", good[:len(good)-5], "truncated"},
+		{"missing last value", good[:len(good)-8], "truncated"},
+		{"extra bytes", append(append([]byte(nil), good...), 0, 0, 0, 0, 0, 0, 0, 0), "longer than its header says"},
+		{"truncated header", good[:40], "truncated .npy header"},
+		{"float32", makeNPY("<f4", false, []int{2, 3}, []float64{1, 2, 3}), "'<f4'"},
+		{"big endian", makeNPY(">f8", false, []int{2, 3}, []float64{1, 2, 3, 4, 5, 6}), "'>f8'"},
+		{"int64", makeNPY("<i8", false, []int{6}, []float64{1, 2, 3, 4, 5, 6}), "'<i8'"},
+		{"fortran order", makeNPY("<f8", true, []int{2, 3}, []float64{1, 2, 3, 4, 5, 6}), "Fortran order"},
+		{"not npy", []byte("col1,col2\n1,2\n"), "not a valid .npy file"},
+		{"huge shape", makeNPY("<f8", false, []int{1 << 20, 1 << 20}, []float64{1}), "does not fit"},
+		// A header without its final newline makes npyio index out of range: must be an error, not a panic.
+		{"header without newline", []byte("\x93NUMPY\x01\x00\x04\x00{abc"), "x.npy"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := decodeNPY("x.npy", c.raw)
+			if err == nil {
+				t.Fatalf("no error")
+			}
+			if !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "x.npy") {
+				t.Errorf("error %q should name the file and contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestReadNPYFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.npy")
+	if err := os.WriteFile(p, makeNPY("<f8", false, []int{2, 1, 2}, []float64{1, 2, 3, 4}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tt, err := ReadNPY(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tt.At(1, 0, 1) != 4 {
+		t.Errorf("At(1,0,1) = %v, want 4", tt.At(1, 0, 1))
+	}
+	if _, err := ReadNPY(filepath.Join(dir, "missing.npy")); err == nil || !strings.Contains(err.Error(), "missing.npy") {
+		t.Errorf("missing file: error %v should name it", err)
+	}
+}

@@ -1,0 +1,93 @@
+package deeptucker
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// TestGradientsMatchFiniteDifferences checks GoMLX's gradients of the loss (2) against central differences in
+// float64, on every kind of parameter (core, w, each A layer), for depths 0-3 on 3rd- and 4th-order tensors,
+// per-mode depths, a smaller core and a diagonal (CP) core.
+func TestGradientsMatchFiniteDifferences(t *testing.T) {
+	cases := []struct {
+		name  string
+		model *ModelBuilder
+	}{
+		{"order3/depth0", NewModel(3, 4, 2).Depth(0)},
+		{"order3/depth1", NewModel(3, 4, 2).Depth(1)},
+		{"order3/depth2", NewModel(3, 4, 2).Depth(2)},
+		{"order3/depth3", NewModel(3, 4, 2).Depth(3)},
+		{"order4/depth2", NewModel(2, 3, 2, 3).Depth(2)},
+		{"order4/depth3", NewModel(2, 3, 2, 3).Depth(3)},
+		{"mixed-depths", NewModel(3, 4, 2).Depths(0, 3, 1)},
+		{"small-core", NewModel(3, 4, 2).Depth(2).CoreShape(2, 3, 2)},
+		{"cp/depth2", NewModel(3, 4, 2).Depth(2).Diagonal(3)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := c.model.InitStd(0.5).Done()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, _ := NewTraining().Done()
+			x := lowRankTarget(t, m.Shape, ones(m.Order()), 7)
+			train, _ := splitMask(m.Shape, 0.6, 8)
+			b, err := newBackend()
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := newSession(b, m, tr, []Run{{Target: x, Train: train, Seed: 11}, {Target: x, Train: train, Seed: 12}})
+			loss := func(g *Graph) *Node {
+				return s.lossGraph(g, s.trainMask.ValueGraph(g), s.trainCount.ValueGraph(g))
+			}
+			lossExec := context.MustNewExec(b, s.ctx, func(_ *context.Context, g *Graph) *Node { return loss(g) })
+			params := s.params()
+			gradExec := context.MustNewExec(b, s.ctx, func(_ *context.Context, g *Graph) []*Node {
+				nodes := make([]*Node, len(params))
+				for i, v := range params {
+					nodes[i] = v.ValueGraph(g)
+				}
+				return Gradient(loss(g), nodes...)
+			})
+			evalLoss := func() float64 { return toFloat64s(lossExec.MustExec()[0])[0] }
+			grads := gradExec.MustExec()
+			rng := rand.New(rand.NewPCG(1, 2))
+			const h = 1e-6
+			for i, v := range params {
+				grad := toFloat64s(grads[i])
+				values := toFloat64s(v.MustValue())
+				dims := v.Shape().Dimensions
+				set := func(vals []float64) { v.MustSetValue(toTensor(s.dtype, vals, dims...)) }
+				for range 8 {
+					k := rng.IntN(len(values))
+					orig := values[k]
+					values[k] = orig + h
+					set(values)
+					plus := evalLoss()
+					values[k] = orig - h
+					set(values)
+					minus := evalLoss()
+					values[k] = orig
+					set(values)
+					fd := (plus - minus) / (2 * h)
+					if diff := math.Abs(fd - grad[k]); diff > 1e-6*math.Max(1e-3, math.Abs(fd)) {
+						t.Errorf("%s[%d]: autodiff %.10g, finite difference %.10g", v.Name(), k, grad[k], fd)
+					}
+				}
+			}
+		})
+	}
+}
+
+func ones(n int) []int {
+	r := make([]int, n)
+	for i := range r {
+		r[i] = 1
+	}
+	return r
+}
+
