@@ -78,6 +78,8 @@ type session struct {
 	trainCount, heldOutCount       *context.Variable
 	learningRates                  *context.Variable // [M], only when the runs' rates differ
 
+	lastForward *forwardPass
+
 	diagnostics *context.Exec
 	records     [][]Record // per run
 	snapshot    *snapshot
@@ -203,10 +205,11 @@ func (s *session) params() []*context.Variable {
 	return vars
 }
 
-// columnsGraph returns factorColumns for every mode (nil for depth 0).
-func (s *session) columnsGraph(g *Graph) []*Node {
-	cols := make([]*Node, s.model.Order())
-	for n := range cols {
+// chainsGraph returns factorChain for every mode (nil for depth 0): element 0 of each chain is the columns of
+// V(n) as rows, [M, r_n, d_n].
+func (s *session) chainsGraph(g *Graph) [][]*Node {
+	chains := make([][]*Node, s.model.Order())
+	for n := range chains {
 		if s.w[n] == nil {
 			continue
 		}
@@ -214,13 +217,27 @@ func (s *session) columnsGraph(g *Graph) []*Node {
 		for i, v := range s.a[n] {
 			as[i] = v.ValueGraph(g)
 		}
-		cols[n] = factorColumns(s.w[n].ValueGraph(g), as)
+		chains[n] = factorChain(s.w[n].ValueGraph(g), as)
+	}
+	return chains
+}
+
+// columnsGraph returns the columns of every V(n) as rows, [M, r_n, d_n] (nil for depth 0).
+func (s *session) columnsGraph(g *Graph) []*Node {
+	cols := make([]*Node, s.model.Order())
+	for n, chain := range s.chainsGraph(g) {
+		if chain != nil {
+			cols[n] = chain[0]
+		}
 	}
 	return cols
 }
 
-func (s *session) reconstructGraph(g *Graph) *Node {
-	return reconstruct(s.model, s.core.ValueGraph(g), s.columnsGraph(g))
+// forwardPass keeps the nodes of a step's reconstruction that the closed-form backward pass reuses.
+type forwardPass struct {
+	core     *Node
+	chains   [][]*Node
+	residual *Node // ∂L/∂W
 }
 
 // optimizer returns GoMLX's optimizer for the configuration. With per-run learning rates, Adam runs at rate 1
@@ -231,24 +248,50 @@ func (s *session) optimizer() optimizers.Interface {
 	if s.learningRates != nil {
 		lr = 1
 	}
+	var opt gradientOptimizer
 	if t.Optimizer == GradientDescent {
-		return optimizers.StochasticGradientDescent().WithDecay(false).WithLearningRate(lr).Done()
+		opt = optimizers.StochasticGradientDescent().WithDecay(false).WithLearningRate(lr).Done().(gradientOptimizer)
+	} else {
+		opt = optimizers.Adam().LearningRate(lr).Betas(t.Beta1, t.Beta2).Epsilon(t.Epsilon).Done().(gradientOptimizer)
 	}
-	adam := optimizers.Adam().LearningRate(lr).Betas(t.Beta1, t.Beta2).Epsilon(t.Epsilon).Done()
-	if s.learningRates != nil {
-		return &perModelStep{inner: adam, lr: s.learningRates}
+	var step optimizers.Interface = opt
+	if s.closedForm() {
+		step = &closedFormStep{s: s, inner: opt}
 	}
-	return adam
+	if s.learningRates != nil && t.Optimizer == Adam {
+		step = &perModelStep{inner: step, lr: s.learningRates}
+	}
+	return step
 }
 
+// closedForm reports whether training uses the closed-form gradients (Tucker cores) rather than GoMLX's
+// autodiff (diagonal cores, or Training.Autodiff).
+func (s *session) closedForm() bool { return !s.model.Diagonal && !s.training.Autodiff }
+
 // lossGraph is the training objective: the sum over runs of each run's loss (2), so each run's gradient is its
-// own. weights is the train mask, or a mini-batch's 0/1 weights with count entries per run.
+// own. weights is the train mask, or a mini-batch's 0/1 weights with count entries per run. It keeps the
+// forward pass in s.lastForward for closedFormStep.
 func (s *session) lossGraph(g *Graph, weights, count *Node) *Node {
-	perRun := maskedMSE(s.reconstructGraph(g), s.target.ValueGraph(g), weights, count)
-	if s.learningRates != nil && s.training.Optimizer == GradientDescent {
-		perRun = Mul(perRun, s.learningRates.ValueGraph(g))
+	core := s.core.ValueGraph(g)
+	chains := s.chainsGraph(g)
+	cols := make([]*Node, len(chains))
+	for n, c := range chains {
+		if c != nil {
+			cols[n] = c[0]
+		}
 	}
-	return ReduceAllSum(perRun)
+	w := reconstruct(s.model, core, cols)
+	diff := Sub(w, s.target.ValueGraph(g))
+	scale := Reciprocal(count) // per run: 1/|Ω|, times the run's rate for gradient descent with per-run rates
+	if s.learningRates != nil && s.training.Optimizer == GradientDescent {
+		scale = Mul(scale, s.learningRates.ValueGraph(g))
+	}
+	for range diff.Rank() - 1 {
+		scale = ExpandAxes(scale, -1)
+	}
+	weighted := Mul(weights, diff)
+	s.lastForward = &forwardPass{core: core, chains: chains, residual: Mul(MulScalar(weighted, 2), scale)}
+	return ReduceAllSum(Mul(Mul(weighted, diff), scale))
 }
 
 func (s *session) modelFn(ctx *context.Context, _ any, inputs []*Node) []*Node {

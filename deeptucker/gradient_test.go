@@ -83,6 +83,48 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 	}
 }
 
+// TestClosedFormGradients: the closed-form backward pass (gradients.go) equals GoMLX's autodiff, which
+// TestGradientsMatchFiniteDifferences checks against finite differences.
+func TestClosedFormGradients(t *testing.T) {
+	for _, b := range []*ModelBuilder{
+		NewModel(3, 4, 2).Depth(1), NewModel(3, 4, 2).Depth(3), NewModel(2, 3, 2, 3).Depth(2),
+		NewModel(3, 4, 2).Depths(0, 3, 1), NewModel(3, 4, 2).Depth(2).CoreShape(2, 3, 2), NewModel(3, 4, 2).Depth(0),
+	} {
+		m, err := b.InitStd(0.5).Done()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, _ := NewTraining().GradientDescent(0.1).Done()
+		x := lowRankTarget(t, m.Shape, ones(m.Order()), 7)
+		train, _ := splitMask(m.Shape, 0.6, 8)
+		bk, _ := newBackend()
+		s := newSession(bk, m, tr, []Run{{Target: x, Train: train, Seed: 1}, {Target: x, Train: train, Seed: 2, LearningRate: 0.3}})
+		params := s.params()
+		exec := context.MustNewExec(bk, s.ctx, func(_ *context.Context, g *Graph) []*Node {
+			loss := s.lossGraph(g, s.trainMask.ValueGraph(g), s.trainCount.ValueGraph(g))
+			closed := s.backwardGraph(s.lastForward.core, s.lastForward.chains, s.lastForward.residual)
+			nodes := make([]*Node, len(params))
+			for i, v := range params {
+				nodes[i] = v.ValueGraph(g)
+			}
+			out := Gradient(loss, nodes...)
+			for _, v := range params {
+				out = append(out, closed[v])
+			}
+			return out
+		})
+		outs := exec.MustExec()
+		for i, v := range params {
+			auto, closed := toFloat64s(outs[i]), toFloat64s(outs[len(params)+i])
+			for k := range auto {
+				if math.Abs(auto[k]-closed[k]) > 1e-12*(1+math.Abs(auto[k])) {
+					t.Fatalf("%s %s[%d]: autodiff %.12g, closed form %.12g", m, v.Name(), k, auto[k], closed[k])
+				}
+			}
+		}
+	}
+}
+
 func ones(n int) []int {
 	r := make([]int, n)
 	for i := range r {
@@ -90,4 +132,3 @@ func ones(n int) []int {
 	}
 	return r
 }
-

@@ -7,19 +7,8 @@ import (
 // Every node here carries a leading "model" axis of size M: M independent models share one graph and one
 // compiled step, and each contraction is batched over that axis.
 
-// factorColumns returns the columns of V(n) as rows, v[m, r, :] = A_1^{n,r} ··· A_k^{n,r} w_r^n, shape
-// [M, r_n, d_n]. The matrices are applied right to left, each as one batched contraction
-// (einsum "mrab,mrb->mra"), with no loop over columns.
-func factorColumns(w *Node, as []*Node) *Node {
-	v := w
-	for i := len(as) - 1; i >= 0; i-- {
-		v = DotGeneral(as[i], []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1})
-	}
-	return v
-}
-
 // reconstruct computes W = G ×_1 V(1) ··· ×_N V(N) for every model, shape [M, d_1..d_N].
-// cols[n] is factorColumns' output for mode n, or nil for a mode of depth 0 (left as the core's).
+// cols[n] holds the columns of V(n) as rows, [M, r_n, d_n] (factorChain's first element), or nil for a mode of depth 0 (left as the core's).
 //
 // Each mode product contracts axis 1 of the running tensor with the columns' axis 1, batched over models;
 // DotGeneral puts the new axis last, so after N products the axes are back in order with no transpose.
@@ -30,13 +19,7 @@ func reconstruct(m *Model, core *Node, cols []*Node) *Node {
 	x := core
 	for _, v := range cols {
 		if v == nil {
-			perm := make([]int, x.Rank())
-			perm[0] = 0
-			for i := 1; i < x.Rank(); i++ {
-				perm[i] = i + 1
-			}
-			perm[x.Rank()-1] = 1
-			x = TransposeAllAxes(x, perm...)
+			x = moveAxis1Last(x)
 			continue
 		}
 		x = DotGeneral(x, []int{1}, []int{0}, v, []int{1}, []int{0})

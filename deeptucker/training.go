@@ -45,6 +45,9 @@ type Training struct {
 	DType dtypes.DType
 	// ColumnThreshold counts a factor column as active when its squared norm exceeds it (Fig. 4 uses 0.01).
 	ColumnThreshold float64
+	// Autodiff computes gradients with GoMLX's automatic differentiation instead of the closed-form
+	// contractions (gradients.go); slower on the pure-Go backend, kept to check one against the other.
+	Autodiff bool
 	// OnRecord, if set, is called after each record with the step and one record per run, for progress displays.
 	OnRecord func(step int, records []Record)
 }
@@ -108,6 +111,9 @@ func (b *TrainingBuilder) ColumnThreshold(x float64) *TrainingBuilder {
 	b.t.ColumnThreshold = x
 	return b
 }
+
+// Autodiff selects GoMLX's automatic differentiation for the gradients.
+func (b *TrainingBuilder) Autodiff() *TrainingBuilder { b.t.Autodiff = true; return b }
 
 // OnRecord sets a callback run after each diagnostics record (progress displays, live plots).
 func (b *TrainingBuilder) OnRecord(fn func(step int, records []Record)) *TrainingBuilder {
