@@ -1,0 +1,87 @@
+package kernel
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func captureChecks(t *testing.T, fn func()) string {
+	t.Helper()
+	var b strings.Builder
+	checkOut = &b
+	defer func() { checkOut = nil }()
+	fn()
+	return b.String()
+}
+
+func TestCheckLineRoundTrip(t *testing.T) {
+	cases := []struct {
+		name          string
+		value, lo, hi float64
+		want          bool
+	}{
+		{"mse/depth2", 3.123456789e-9, 0, 1e-6, true},
+		{"r2", 0.9681, 0.94, 0.97, true},
+		{"edge", 1e-6, 0, 1e-6, true}, // bounds are inclusive
+		{"above", 2e-6, 0, 1e-6, false},
+		{"nan", math.NaN(), math.Inf(-1), math.Inf(1), false},
+		{"inf", math.Inf(1), 0, math.Inf(1), true},
+	}
+	for _, c := range cases {
+		var got bool
+		out := captureChecks(t, func() { got = Check(c.name, c.value, c.lo, c.hi) })
+		if got != c.want {
+			t.Errorf("Check(%s, %g in [%g, %g]) = %v, want %v", c.name, c.value, c.lo, c.hi, got, c.want)
+		}
+		line, isCheck, err := ParseCheckLine(out)
+		if !isCheck || err != nil {
+			t.Fatalf("own line %q: isCheck=%v err=%v", out, isCheck, err)
+		}
+		if line.Name != c.name || line.Holds() != c.want {
+			t.Errorf("parsed %+v from %q", line, out)
+		}
+		if !math.IsNaN(c.value) && line.Value != c.value {
+			t.Errorf("value %v printed as %q: not exact", c.value, out)
+		}
+		wantVerdict := map[bool]string{true: "ok", false: "FAIL"}[c.want]
+		if line.Verdict != wantVerdict {
+			t.Errorf("verdict %q, want %q", line.Verdict, wantVerdict)
+		}
+	}
+}
+
+func TestCheckSanitizesName(t *testing.T) {
+	out := captureChecks(t, func() { Check("held out=mse depth 2", 1, 0, 2) })
+	if !strings.HasPrefix(out, "CHECK held_out_mse_depth_2=1 in [0, 2] ok") {
+		t.Errorf("line %q", out)
+	}
+}
+
+func TestParseCheckLine(t *testing.T) {
+	if _, isCheck, err := ParseCheckLine("step 3 loss=0.1"); isCheck || err != nil {
+		t.Errorf("plain line taken for a check: %v %v", isCheck, err)
+	}
+	for _, bad := range []string{"CHECK mse=abc in [0, 1]", "CHECK mse=0.1 in [0 1]", "CHECK mse 0.1"} {
+		if _, isCheck, err := ParseCheckLine(bad); !isCheck || err == nil {
+			t.Errorf("%q: isCheck=%v err=%v, want a malformed-line error", bad, isCheck, err)
+		}
+	}
+	// A hand-written line whose verdict lies is judged on its numbers.
+	c, _, err := ParseCheckLine("CHECK mse=0.5 in [0, 0.1] ok")
+	if err != nil || c.Holds() {
+		t.Errorf("0.5 in [0, 0.1] holds=%v err=%v", c.Holds(), err)
+	}
+}
+
+func TestProfile(t *testing.T) {
+	for env, want := range map[string]string{"": ProfileFull, "full": ProfileFull, "ci": ProfileCI, "fast": ProfileFull} {
+		t.Setenv(ProfileEnv, env)
+		if got := Profile(); got != want {
+			t.Errorf("%s=%q: Profile() = %q, want %q", ProfileEnv, env, got, want)
+		}
+		if got := ByProfile(3000, 300); (got == 300) != (want == ProfileCI) {
+			t.Errorf("%s=%q: ByProfile = %d", ProfileEnv, env, got)
+		}
+	}
+}

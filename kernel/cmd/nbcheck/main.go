@@ -1,0 +1,63 @@
+// Command nbcheck checks notebooks executed headless (kernel/run-notebooks.sh
+// runs it on build/notebooks/*.ipynb) and exits 1 when any fails:
+//
+//   - a code cell was not executed, or has an error output, a GoNB error
+//     report, or a panic on stderr;
+//   - a CHECK line (printed by kernel.Check) has its value outside its bounds,
+//     or is malformed;
+//   - a cell tagged expect-figure shows no SVG/PNG figure, one tagged
+//     expect-table no HTML table, one tagged expect-check no CHECK line;
+//   - the notebook's kernelspec is not the one given by -kernel.
+//
+// With -source it checks notebooks as committed instead: the kernelspec, and
+// no saved outputs or execution counts.
+//
+// Usage:
+//
+//	go run ./kernel/cmd/nbcheck [-kernel deeptucker-go] [-source] notebook.ipynb...
+//
+// It prints one summary line per notebook, its CHECK lines, and the problems.
+// Exit status: 0 all passed, 1 a notebook failed, 2 bad usage or unreadable file.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+)
+
+func main() {
+	kernelName := flag.String("kernel", "deeptucker-go", `kernelspec name every notebook must declare ("" accepts any)`)
+	quiet := flag.Bool("q", false, "do not list the CHECK lines of notebooks that pass")
+	source := flag.Bool("source", false, "check notebooks as committed: kernel set, no outputs, no execution counts")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: nbcheck [flags] executed.ipynb...\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() == 0 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	failed := false
+	for _, path := range flag.Args() {
+		r, err := checkFile(path, options{Kernel: *kernelName, Source: *source})
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "nbcheck: %v\n", err)
+			os.Exit(2)
+		}
+		fmt.Println(r.summary())
+		if !*quiet || len(r.Problems) > 0 {
+			for _, c := range r.Checks {
+				fmt.Printf("\t%s\n", c.Line)
+			}
+		}
+		for _, p := range r.Problems {
+			fmt.Printf("\tPROBLEM: %s\n", p)
+		}
+		failed = failed || len(r.Problems) > 0
+	}
+	if failed {
+		os.Exit(1)
+	}
+}

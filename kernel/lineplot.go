@@ -1,0 +1,223 @@
+package kernel
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Series is one named curve of a LinePlot: point i is (X[i], Y[i]).
+// X may be nil, in which case the points sit at 0, 1, 2, ...
+type Series struct {
+	Name string
+	X, Y []float64
+}
+
+// LinePlot is a line plot of named series over steps, e.g. the squared norms
+// of the ten mode-1 factor columns over iterations (the paper's Fig. 3).
+//
+// Points whose X or Y is NaN or infinite are left out, and so are points with
+// Y <= 0 when LogY is set; a series left with nothing to draw is still listed
+// in the legend, marked "(no data)".
+type LinePlot struct {
+	Title, XLabel, YLabel string
+	Series                []Series
+	// LogY draws the y axis on a log10 scale.
+	LogY bool
+	// HideLegend drops the legend, which otherwise sits right of the axes.
+	HideLegend bool
+	// Width and Height are in inches; zero means 6 x 4 (a Grid sets its own).
+	Width, Height float64
+}
+
+// SVG renders the plot as a standalone SVG document.
+func (lp LinePlot) SVG() (string, error) {
+	p, legendW, err := lp.build()
+	if err != nil {
+		return "", err
+	}
+	return renderSVG(sizeOr(lp.Width, defaultWidth), sizeOr(lp.Height, defaultHeight), func(dc draw.Canvas) {
+		drawWithLegend(p, legendW, dc)
+	})
+}
+
+// Display shows the plot in the notebook (see DisplaySVG); outside GoNB it
+// only checks that the plot renders.
+func (lp LinePlot) Display() error {
+	svg, err := lp.SVG()
+	if err != nil {
+		return err
+	}
+	DisplaySVG(svg)
+	return nil
+}
+
+// build validates the series and returns the gonum plot and the width its
+// legend needs right of the axes (0 without legend).
+func (lp LinePlot) build() (*plot.Plot, vg.Length, error) {
+	if len(lp.Series) == 0 {
+		return nil, 0, fmt.Errorf("%w: LinePlot %q has no series", errNoData, lp.Title)
+	}
+	p := newPlot(lp.Title, lp.XLabel, lp.YLabel)
+	p.Add(plotter.NewGrid())
+	yLo, yHi := math.Inf(1), math.Inf(-1)
+	var legendW vg.Length
+	for i, s := range lp.Series {
+		if s.X != nil && len(s.X) != len(s.Y) {
+			return nil, 0, fmt.Errorf("kernel: LinePlot %q: series %d (%q) has len(X)=%d but len(Y)=%d",
+				lp.Title, i, s.Name, len(s.X), len(s.Y))
+		}
+		pts := make(plotter.XYs, 0, len(s.Y))
+		for j, y := range s.Y {
+			x := float64(j)
+			if s.X != nil {
+				x = s.X[j]
+			}
+			if !finite(x) || !finite(y) || (lp.LogY && y <= 0) {
+				continue
+			}
+			pts = append(pts, plotter.XY{X: x, Y: y})
+			yLo, yHi = math.Min(yLo, y), math.Max(yHi, y)
+		}
+		col, dashes := seriesStyle(i)
+		name := s.Name
+		var thumb plot.Thumbnailer
+		if len(pts) > 0 {
+			line, err := plotter.NewLine(pts)
+			if err != nil {
+				return nil, 0, fmt.Errorf("kernel: LinePlot %q: series %q: %w", lp.Title, s.Name, err)
+			}
+			line.Color, line.Dashes, line.Width = col, dashes, vg.Points(1.5)
+			p.Add(line)
+			thumb = line
+		} else {
+			name += " (no data)"
+			thumb = noThumb{}
+		}
+		if !lp.HideLegend && s.Name != "" {
+			p.Legend.Add(name, thumb)
+			if w := p.Legend.TextStyle.Width(name); w > legendW {
+				legendW = w
+			}
+		}
+	}
+	if math.IsInf(yLo, 1) {
+		return nil, 0, fmt.Errorf("%w: LinePlot %q has no finite points (positive ones for LogY)", errNoData, lp.Title)
+	}
+	if lp.LogY {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = logTicker{}
+		// Whole decades, so that both ends carry a label; this also avoids
+		// gonum widening an empty range by +-1, below zero.
+		p.Y.Min = math.Pow(10, math.Floor(math.Log10(yLo)))
+		p.Y.Max = math.Pow(10, math.Ceil(math.Log10(yHi)))
+		if p.Y.Min == p.Y.Max {
+			p.Y.Max *= 10
+		}
+	}
+	if legendW > 0 {
+		legendW += p.Legend.ThumbnailWidth + vg.Points(14)
+	}
+	return p, legendW, nil
+}
+
+// noThumb is the empty legend icon of a series with nothing to draw.
+type noThumb struct{}
+
+func (noThumb) Thumbnail(*draw.Canvas) {}
+
+// drawWithLegend draws p, keeping legendW on the right for its legend so
+// that the legend never hides the curves.
+func drawWithLegend(p *plot.Plot, legendW vg.Length, dc draw.Canvas) {
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	dc = draw.Crop(dc, 0, 0, 0, -topMargin) // room above the title's ascenders
+	if legendW > 0 {
+		p.Legend.Top = true
+		p.Legend.XOffs = legendW
+		dc = draw.Crop(dc, 0, -legendW, 0, 0)
+	}
+	p.Draw(dc)
+}
+
+// Grid lays out line plots in rows of Cols panels: the paper's Fig. 3 has one
+// row per depth, factor column norms on the left and core slice norms on the
+// right. Each panel's own Width and Height are ignored.
+type Grid struct {
+	Title  string
+	Cols   int
+	Panels []LinePlot
+	// PanelWidth and PanelHeight are in inches; zero means 4.2 x 2.8.
+	PanelWidth, PanelHeight float64
+}
+
+// SVG renders the grid as one standalone SVG document. A last row with fewer
+// than Cols panels is left blank on the right.
+func (g Grid) SVG() (string, error) {
+	if g.Cols < 1 {
+		return "", fmt.Errorf("kernel: Grid %q: Cols must be at least 1, got %d", g.Title, g.Cols)
+	}
+	if len(g.Panels) == 0 {
+		return "", fmt.Errorf("%w: Grid %q has no panels", errNoData, g.Title)
+	}
+	rows := (len(g.Panels) + g.Cols - 1) / g.Cols
+	plots := make([][]*plot.Plot, rows)
+	legends := make([][]vg.Length, rows)
+	for r := range plots {
+		plots[r] = make([]*plot.Plot, g.Cols)
+		legends[r] = make([]vg.Length, g.Cols)
+	}
+	for i, panel := range g.Panels {
+		p, legendW, err := panel.build()
+		if err != nil {
+			return "", fmt.Errorf("kernel: Grid %q panel %d: %w", g.Title, i, err)
+		}
+		plots[i/g.Cols][i%g.Cols], legends[i/g.Cols][i%g.Cols] = p, legendW
+	}
+	pw, ph := sizeOr(g.PanelWidth, defaultPanelWidth), sizeOr(g.PanelHeight, defaultPanelHeight)
+	titleH := 0.0
+	if g.Title != "" {
+		titleH = 0.4
+	}
+	return renderSVG(pw*float64(g.Cols), ph*float64(rows)+titleH, func(dc draw.Canvas) {
+		if g.Title != "" {
+			st := newPlot(g.Title, "", "").Title.TextStyle
+			st.XAlign, st.YAlign = draw.XCenter, draw.YTop
+			dc.FillText(st, vg.Point{X: dc.Center().X, Y: dc.Max.Y - vg.Points(4)}, g.Title)
+			dc = draw.Crop(dc, 0, 0, 0, -vg.Length(titleH)*vg.Inch)
+		}
+		tiles := draw.Tiles{Rows: rows, Cols: g.Cols, PadX: vg.Points(6), PadY: vg.Points(6)}
+		var cells [][]draw.Canvas
+		if rows*g.Cols == len(g.Panels) {
+			// Align lines up the axes of panels that share a row or column.
+			cells = plot.Align(plots, tiles, dc)
+		}
+		for r := range rows {
+			for c := range g.Cols {
+				if plots[r][c] == nil {
+					continue
+				}
+				cell := tiles.At(dc, c, r)
+				if cells != nil {
+					cell = cells[r][c]
+				}
+				drawWithLegend(plots[r][c], legends[r][c], cell)
+			}
+		}
+	})
+}
+
+// Display shows the grid in the notebook (see DisplaySVG).
+func (g Grid) Display() error {
+	svg, err := g.SVG()
+	if err != nil {
+		return err
+	}
+	DisplaySVG(svg)
+	return nil
+}

@@ -1,0 +1,223 @@
+package kernel
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// checkSVG asserts what every figure must satisfy: well-formed XML with an
+// <svg> root, no script, and no URL other than the SVG/XLink namespaces
+// (so nothing is fetched from a CDN and the figure renders offline).
+func checkSVG(t *testing.T, svg string) {
+	t.Helper()
+	dec := xml.NewDecoder(strings.NewReader(svg))
+	root := ""
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("SVG does not parse as XML: %v", err)
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			if root == "" {
+				root = se.Name.Local
+			}
+			if strings.EqualFold(se.Name.Local, "script") || strings.EqualFold(se.Name.Local, "foreignObject") {
+				t.Errorf("SVG holds a <%s> element", se.Name.Local)
+			}
+		}
+	}
+	if root != "svg" {
+		t.Errorf("SVG root element is %q, want svg", root)
+	}
+	allowed := map[string]bool{"http://www.w3.org/2000/svg": true, "http://www.w3.org/1999/xlink": true}
+	for _, u := range regexp.MustCompile(`https?://[^"'\s)<>]+`).FindAllString(svg, -1) {
+		if !allowed[u] {
+			t.Errorf("SVG refers to %q: figures must not load anything", u)
+		}
+	}
+	if strings.Contains(strings.ToLower(svg), "<script") {
+		t.Errorf("SVG contains a script tag")
+	}
+}
+
+// hexColor writes c the way vgsvg does in style attributes: #RRGGBB
+// (its own conversion, truncating 16-bit channels scaled by 255/alpha).
+func hexColor(c color.Color) string {
+	r, g, b, a := c.RGBA()
+	s := 255 / float64(a)
+	return fmt.Sprintf("#%02X%02X%02X", int(float64(r)*s), int(float64(g)*s), int(float64(b)*s))
+}
+
+// strokePaths returns the d attributes of the paths stroked with colour c.
+func strokePaths(svg string, c color.Color) []string {
+	re := regexp.MustCompile(`<path d="([^"]*)" style="fill:none;stroke:` + hexColor(c) + `[;"]`)
+	var ds []string
+	for _, m := range re.FindAllStringSubmatch(svg, -1) {
+		ds = append(ds, m[1])
+	}
+	return ds
+}
+
+// texts returns the strings of the <text> elements, unescaped.
+func texts(svg string) []string {
+	var out []string
+	for _, m := range reSVGText.FindAllStringSubmatch(svg, -1) {
+		out = append(out, strings.TrimSpace(m[1]))
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestLinePlotSeriesAndPoints(t *testing.T) {
+	lp := LinePlot{
+		Title: "norms", XLabel: "step", YLabel: "squared norm", HideLegend: true,
+		Series: []Series{
+			{Name: "a", Y: []float64{1, 2, 3, 4}},
+			{Name: "b", X: []float64{0, 10, 20}, Y: []float64{3, 2, 1}},
+			{Name: "c", Y: []float64{5, math.NaN(), 7, math.Inf(1), 9}}, // two points dropped
+		},
+	}
+	svg, err := lp.SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSVG(t, svg)
+	wantPoints := []int{4, 3, 3}
+	for i, want := range wantPoints {
+		paths := strokePaths(svg, palette10[i])
+		if len(paths) != 1 {
+			t.Fatalf("series %d: %d paths in its colour %s, want 1 (legend hidden)", i, len(paths), hexColor(palette10[i]))
+		}
+		// A polyline of n points is "M x,y" then n-1 "L x,y".
+		if got := 1 + strings.Count(paths[0], "L"); got != want {
+			t.Errorf("series %d: line has %d points, want %d", i, got, want)
+		}
+	}
+	if n := len(strokePaths(svg, palette10[3])); n != 0 {
+		t.Errorf("found %d paths in the 4th palette colour with only 3 series", n)
+	}
+	for _, s := range []string{"norms", "step", "squared norm"} {
+		if !contains(texts(svg), s) {
+			t.Errorf("SVG misses the text %q; texts: %q", s, texts(svg))
+		}
+	}
+}
+
+func TestLinePlotLegendAndLogY(t *testing.T) {
+	lp := LinePlot{
+		Title: "log", LogY: true,
+		Series: []Series{
+			{Name: "col 1", Y: []float64{1e-6, 0, -1, 1e-2}}, // 0 and -1 cannot be drawn on a log axis
+			{Name: "col 2", Y: []float64{0, -3}},             // nothing left to draw
+		},
+	}
+	svg, err := lp.SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSVG(t, svg)
+	paths := strokePaths(svg, palette10[0])
+	if len(paths) != 2 { // the curve and its legend thumbnail
+		t.Fatalf("%d paths in the first colour, want 2 (curve + legend)", len(paths))
+	}
+	got := texts(svg)
+	for _, s := range []string{"col 1", "col 2 (no data)", "1e-6", "1e-2"} {
+		if !contains(got, s) {
+			t.Errorf("SVG misses the text %q; texts: %q", s, got)
+		}
+	}
+}
+
+func TestLinePlotErrors(t *testing.T) {
+	cases := map[string]struct {
+		lp   LinePlot
+		want string
+	}{
+		"no series":     {LinePlot{Title: "t"}, "no series"},
+		"length":        {LinePlot{Series: []Series{{Name: "s", X: []float64{1, 2}, Y: []float64{1}}}}, "len(X)=2 but len(Y)=1"},
+		"nothing drawn": {LinePlot{LogY: true, Series: []Series{{Name: "s", Y: []float64{0, -1}}}}, "no finite points"},
+		"size":          {LinePlot{Width: -1, Series: []Series{{Y: []float64{1}}}}, "figure size"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := c.lp.SVG()
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want one mentioning %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestGridPanels(t *testing.T) {
+	var panels []LinePlot
+	for d := 1; d <= 3; d++ {
+		panels = append(panels,
+			LinePlot{Title: fmt.Sprintf("columns, depth %d", d), HideLegend: true,
+				Series: []Series{{Name: "c", Y: []float64{1, 2}}}},
+			LinePlot{Title: fmt.Sprintf("slices, depth %d", d), LogY: true, HideLegend: true,
+				Series: []Series{{Name: "s", Y: []float64{1, 0.1}}}})
+	}
+	for _, n := range []int{6, 5} { // a full grid, and one with a blank last cell
+		svg, err := Grid{Title: "Fig. 3", Cols: 2, Panels: panels[:n]}.SVG()
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkSVG(t, svg)
+		got := texts(svg)
+		for _, p := range panels[:n] {
+			if !contains(got, p.Title) {
+				t.Errorf("n=%d: panel %q missing; texts: %q", n, p.Title, got)
+			}
+		}
+		if !contains(got, "Fig. 3") {
+			t.Errorf("grid title missing")
+		}
+		if len(strokePaths(svg, palette10[0])) != n {
+			t.Errorf("n=%d: want one curve per panel, got %d", n, len(strokePaths(svg, palette10[0])))
+		}
+	}
+	if _, err := (Grid{Cols: 0, Panels: panels}).SVG(); err == nil || !strings.Contains(err.Error(), "Cols") {
+		t.Errorf("Cols=0: err = %v", err)
+	}
+	bad := append([]LinePlot{}, panels...)
+	bad[3].Series = nil
+	if _, err := (Grid{Cols: 2, Panels: bad}).SVG(); err == nil || !strings.Contains(err.Error(), "panel 3") {
+		t.Errorf("empty panel 3: err = %v, want it named", err)
+	}
+}
+
+func TestLogTicker(t *testing.T) {
+	ticks := logTicker{}.Ticks(1e-12, 1e-4)
+	var labels []string
+	for _, tk := range ticks {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	// 9 decades: every second one labelled keeps the axis readable.
+	want := []string{"1e-12", "1e-10", "1e-8", "1e-6", "1e-4"}
+	if strings.Join(labels, " ") != strings.Join(want, " ") {
+		t.Errorf("labels %q, want %q", labels, want)
+	}
+	if got := (logTicker{}).Ticks(0, 1); got != nil {
+		t.Errorf("non-positive range gave ticks %v", got)
+	}
+}
