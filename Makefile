@@ -24,7 +24,7 @@ ifeq ($(origin DEEPTUCKER_DATA_DIR),undefined)
 endif
 NOTEBOOK_PROFILE := $(or $(DEEPTUCKER_PROFILE),ci)
 
-.PHONY: help setup lab test test-go notebooks notebook-smoke browser-test check-docker \
+.PHONY: help setup lab test test-go test-xla-cpu notebooks notebook-smoke browser-test check-docker \
 	check-setup requirements clean distclean
 
 help: ## list the targets
@@ -36,9 +36,9 @@ setup: ## install Go tools, .venv (JupyterLab, nbconvert) and the kernelspec; id
 lab: setup ## start JupyterLab on notebooks/ (127.0.0.1, token) with the Go (deep Tucker) kernel
 	@bash kernel/lab.sh
 
-test: setup ## everything CI runs: Go tests, notebooks, Dockerfile checks, browser test
-	@$(MAKE) --no-print-directory test-go notebooks check-docker check-setup browser-test
-	@echo "make test: 5 passed, 0 failed"
+test: setup ## everything CI runs: Go tests, notebooks, Dockerfile checks, browser test, XLA CPU
+	@$(MAKE) --no-print-directory test-go notebooks check-docker check-setup browser-test test-xla-cpu
+	@echo "make test: 6 passed, 0 failed"
 
 test-go: ## go test ./... (real data from DEEPTUCKER_DATA_DIR when set)
 	@echo "test-go: DEEPTUCKER_DATA_DIR=$${DEEPTUCKER_DATA_DIR:-<unset>}"
@@ -50,6 +50,13 @@ notebooks: setup ## run every notebooks/*.ipynb headless into build/notebooks an
 notebook-smoke: setup ## run the display-helpers notebook kernel/testdata/smoke.ipynb headless
 	DEEPTUCKER_NB_OUT=$(ROOT)/build/smoke DEEPTUCKER_PROFILE=$(NOTEBOOK_PROFILE) \
 		bash kernel/run-notebooks.sh kernel/testdata/smoke.ipynb
+
+test-xla-cpu: setup ## model tests and the quickstart notebook on XLA's CPU plugin (PyPI wheel, into .venv)
+	@backend="$$(bash deeptucker/backend/scripts/install-xla-cpu.sh)"; \
+	echo "test-xla-cpu: GOMLX_BACKEND=$$backend"; \
+	GOMLX_BACKEND="$$backend" DEEPTUCKER_TEST_XLA=1 go test ./deeptucker/...; \
+	GOMLX_BACKEND="$$backend" DEEPTUCKER_NB_OUT=$(ROOT)/build/notebooks-xla-cpu DEEPTUCKER_PROFILE=ci \
+		bash kernel/run-notebooks.sh notebooks/00-quickstart.ipynb
 
 browser-test: setup ## headless Chromium runs a notebook in JupyterLab; screenshot in build/browser
 	go run ./kernel/cmd/browsertest -out $(ROOT)/build/browser \

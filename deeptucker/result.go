@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/train"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/deeptucker/deeptucker/deeptucker/backend"
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
 )
 
@@ -47,7 +48,7 @@ type RunResult struct {
 func (r *RunResult) Final() Record { return r.Records[len(r.Records)-1] }
 
 func (s *session) result(steps int, elapsed time.Duration, loop *train.Loop) (*Result, error) {
-	res := &Result{Model: s.model, Training: s.training, Steps: steps, Elapsed: elapsed, Backend: s.backend.Name()}
+	res := &Result{Model: s.model, Training: s.training, Steps: steps, Elapsed: elapsed, Backend: backend.Name(s.backend)}
 	if d := medianDuration(loop.TrainStepDurations); d > 0 {
 		res.StepsPerSecond = 1 / d.Seconds()
 	}

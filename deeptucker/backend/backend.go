@@ -1,0 +1,98 @@
+package backend
+
+import (
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
+)
+
+// New opens the backend that GOMLX_BACKEND names, "go" when it is unset or blank.
+// Failures are *Error values naming the configuration, the cause and the remedy;
+// match them with errors.Is against ErrUnknownBackend, ErrPluginNotFound, ErrPluginLoad,
+// ErrNoGPU, ErrXLANotBuilt, ErrBadOption or ErrBackend.
+func New() (backends.Backend, error) { return NewWithConfig(os.Getenv(EnvVar)) }
+
+// NewWithConfig opens the backend for a configuration in GOMLX_BACKEND's format
+// (see Config). Panics inside GoMLX or go-xla are returned as errors.
+func NewWithConfig(config string) (backends.Backend, error) {
+	c, err := ParseConfig(config)
+	if err != nil {
+		return nil, err
+	}
+	switch c.Backend {
+	case XLA:
+		return openXLA(config, c)
+	default:
+		return openGo(config, c)
+	}
+}
+
+// MustNew is New for notebooks and examples: it panics with New's error.
+func MustNew() backends.Backend {
+	b, err := New()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// goDefaultOptions returns the SimpleGo options to use: the user's, plus ops_sequential
+// unless they chose how ops run.
+//
+// Why: SimpleGo v0.26.0 runs independent ops of a graph in parallel on a pool of
+// 2×NumCPU goroutines, and each small DotGeneral then waits inside its pool slot for
+// another slot (dotgeneral_small.go, WaitToStart, without WorkerIsAsleep). When 2×NumCPU
+// DotGenerals are ready at once every slot waits and the execution deadlocks: on a
+// 2-CPU machine four independent contractions are enough (the deep Tucker training step
+// has more). Sequential op execution keeps the parallelism inside each op and cannot
+// deadlock; "go:ops_parallel" restores GoMLX's behaviour.
+func goDefaultOptions(opts []string) []string {
+	if slices.Contains(opts, "ops_parallel") || slices.Contains(opts, "ops_sequential") {
+		return opts
+	}
+	return append(slices.Clone(opts), "ops_sequential")
+}
+
+func openGo(raw string, c Config) (backends.Backend, error) {
+	opts := goDefaultOptions(c.Options)
+	b, err := catch(func() (backends.Backend, error) { return simplego.New(strings.Join(opts, ",")) })
+	if err != nil {
+		return nil, &Error{Config: raw, Kind: ErrBackend, Detail: "the pure-Go backend rejected its options",
+			Remedy: "fix the options after \"go:\" (SimpleGo lists the valid ones), or use " + EnvVar + "=" + Go,
+			Err:    err}
+	}
+	return b, nil
+}
+
+// Name returns the configuration b runs, in GOMLX_BACKEND's form: "go", "xla:cpu",
+// "xla:cuda" or "xla:/path/to/plugin.so". It is meant for reports and benchmark tables.
+func Name(b backends.Backend) string {
+	if b == nil {
+		return "none"
+	}
+	// String, unlike Name, is the registered name ("go"; SimpleGo's Name is "SimpleGo (go)").
+	name := b.String()
+	if name == XLA {
+		// GoMLX's XLA backend describes itself as "xla:<plugin> - PJRT ... [n device(s)]".
+		if prefix, _, ok := strings.Cut(b.Description(), " - "); ok && strings.HasPrefix(prefix, XLA+":") {
+			return prefix
+		}
+	}
+	return name
+}
+
+// Describe returns a one-line description of b for logs: its Name, then what the
+// backend says of itself (for XLA: the plugin file, its PJRT C API version and devices).
+func Describe(b backends.Backend) string {
+	if b == nil {
+		return "none"
+	}
+	d := b.Description()
+	if strings.HasPrefix(d, Name(b)) {
+		return d
+	}
+	return Name(b) + " - " + d
+}
