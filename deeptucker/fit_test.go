@@ -332,3 +332,17 @@ func TestBadInputErrors(t *testing.T) {
 		t.Errorf("NaN at an unobserved entry should be accepted: %v", err)
 	}
 }
+
+// TestBackendErrorReachesFit: a wrong GOMLX_BACKEND is an error from Fit that names the setting and the
+// remedy, not a panic.
+func TestBackendErrorReachesFit(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "tpu")
+	shape := []int{4, 3, 2}
+	x := lowRankTarget(t, shape, []int{1, 1, 1}, 1)
+	train, _ := splitMask(shape, 0.5, 1)
+	_, err := Fit(mustModel(t, NewModel(shape...)), mustTraining(t, NewTraining().Steps(5)), Run{Target: x, Train: train})
+	if err == nil || !strings.Contains(err.Error(), "tpu") || !strings.Contains(err.Error(), "GOMLX_BACKEND") {
+		t.Errorf("want an error naming GOMLX_BACKEND=tpu, got %v", err)
+	}
+	t.Log(err)
+}
