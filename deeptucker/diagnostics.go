@@ -22,6 +22,10 @@ type Record struct {
 	SliceNorms [][]float64
 	// ColumnNorms[n][r] is ||A_1^{n,r}···A_k^{n,r} w_r^n||, the norm of column r of V(n); nil for depth 0.
 	ColumnNorms [][]float64
+	// WNorms[n][r] is ||w_r^n|| and LayerNorms[n][i][r] is ||A_{i+1}^{n,r}||_F, the quantities Lemma 4.1 ties to
+	// the slice norms; nil for a mode of depth 0.
+	WNorms     [][]float64
+	LayerNorms [][][]float64
 	// ActiveColumns[n] counts the columns of V(n) whose squared norm exceeds Training.ColumnThreshold (Fig. 4);
 	// -1 for a mode of depth 0, which has no columns.
 	ActiveColumns []int
@@ -81,6 +85,8 @@ func (s *session) record(step int) (converged bool, err error) {
 			k++
 		}
 		rec.ColumnNorms = make([][]float64, m.Order())
+		rec.WNorms = make([][]float64, m.Order())
+		rec.LayerNorms = make([][][]float64, m.Order())
 		rec.ActiveColumns = make([]int, m.Order())
 		for n, depth := range m.Depths {
 			if depth == 0 {
@@ -91,6 +97,7 @@ func (s *session) record(step int) (converged bool, err error) {
 			colSq, wSq := row(host[k], i, r), row(host[k+1], i, r)
 			k += 2
 			rec.ColumnNorms[n] = sqrtAll(colSq)
+			rec.WNorms[n] = sqrtAll(wSq)
 			for _, c := range colSq {
 				if c > s.training.ColumnThreshold {
 					rec.ActiveColumns[n]++
@@ -102,6 +109,7 @@ func (s *session) record(step int) (converged bool, err error) {
 			for range depth - 1 {
 				aSq := row(host[k], i, r)
 				k++
+				rec.LayerNorms[n] = append(rec.LayerNorms[n], sqrtAll(aSq))
 				for j := range r {
 					rec.Epsilon = math.Max(rec.Epsilon, math.Abs(wSq[j]-aSq[j]))
 				}

@@ -133,6 +133,27 @@ func TestBalancedInitStaysBalanced(t *testing.T) {
 		return last.Epsilon / scale
 	}
 	coarse, fine := drift(0.04, 2000), drift(0.02, 4000)
+	// The balance is per column and layer: ||w_r|| = ||G_{..r..}|| = ||A_i^{n,r}||_F at the start.
+	res, err := Fit(m, mustTraining(t, NewTraining().GradientDescent(0.02).Steps(1).RecordEvery(1)), run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r0 := res.Runs[0].Records[0]
+	for n, ws := range r0.WNorms {
+		for r, w := range ws {
+			if math.Abs(w-r0.SliceNorms[n][r]) > 1e-12 {
+				t.Errorf("mode %d column %d: ||w|| = %.15g, slice norm %.15g", n, r, w, r0.SliceNorms[n][r])
+			}
+			for i, layer := range r0.LayerNorms[n] {
+				if math.Abs(layer[r]-w) > 1e-12 {
+					t.Errorf("mode %d column %d layer %d: ||A|| = %.15g, ||w|| = %.15g", n, r, i+1, layer[r], w)
+				}
+			}
+		}
+	}
+	if len(r0.LayerNorms[0]) != 2 || len(r0.LayerNorms[2]) != 0 {
+		t.Errorf("layers per mode: %d, %d; want 2 (depth 3) and 0 (depth 1)", len(r0.LayerNorms[0]), len(r0.LayerNorms[2]))
+	}
 	if coarse > 2e-3 {
 		t.Errorf("eps drifted to %.3g of the squared slice norms, want < 2e-3", coarse)
 	}
