@@ -130,10 +130,31 @@ func (s *session) record(step int) (converged bool, err error) {
 	if err := s.takeSnapshot(step); err != nil {
 		return false, err
 	}
+	if err := s.freezeConverged(recs); err != nil {
+		return false, err
+	}
 	if s.training.OnRecord != nil {
 		s.training.OnRecord(step, recs)
 	}
 	return converged, nil
+}
+
+// freezeConverged stops updating the runs whose train loss reached the tolerance, so each run ends at its own
+// convergence, as if trained alone, while the rest of the batch goes on.
+func (s *session) freezeConverged(recs []Record) error {
+	if s.training.Tol <= 0 {
+		return nil
+	}
+	changed := false
+	for i, rec := range recs {
+		if rec.TrainLoss <= s.training.Tol && s.runScales[i] != 0 {
+			s.runScales[i], changed = 0, true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	return s.runScale.SetValue(toTensor(s.dtype, s.runScales, s.numRuns))
 }
 
 func row(flat []float64, i, width int) []float64 { return flat[i*width : (i+1)*width] }

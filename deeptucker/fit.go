@@ -76,7 +76,12 @@ type session struct {
 	a                              [][]*context.Variable // per mode and layer
 	target, trainMask, heldOutMask *context.Variable
 	trainCount, heldOutCount       *context.Variable
-	learningRates                  *context.Variable // [M], only when the runs' rates differ
+	// runScale [M] multiplies each run's update: its learning rate over baseRate, times 0 once the run has
+	// converged (so a converged run stops moving while the others train). nil when every run has the same rate
+	// and there is no tolerance.
+	runScale  *context.Variable
+	runScales []float64 // host copy of runScale
+	baseRate  float64   // the optimizer's own learning rate
 
 	lastForward *forwardPass
 
@@ -161,8 +166,17 @@ func (s *session) createVariables() {
 	s.trainCount = data.VariableWithValue("train_count", toTensor(s.dtype, trainCount, M)).SetTrainable(false)
 	s.heldOutCount = data.VariableWithValue("held_out_count", toTensor(s.dtype, heldOutCount, M)).SetTrainable(false)
 
-	if lrs := s.learningRateValues(); !allEqual(lrs) {
-		s.learningRates = data.VariableWithValue("learning_rates", toTensor(s.dtype, lrs, M)).SetTrainable(false)
+	lrs := s.learningRateValues()
+	s.baseRate = 1
+	if allEqual(lrs) {
+		s.baseRate = lrs[0]
+	}
+	if !allEqual(lrs) || s.training.Tol > 0 {
+		s.runScales = make([]float64, M)
+		for i, lr := range lrs {
+			s.runScales[i] = lr / s.baseRate
+		}
+		s.runScale = data.VariableWithValue("run_scale", toTensor(s.dtype, s.runScales, M)).SetTrainable(false)
 	}
 }
 
@@ -240,14 +254,12 @@ type forwardPass struct {
 	residual *Node // ∂L/∂W
 }
 
-// optimizer returns GoMLX's optimizer for the configuration. With per-run learning rates, Adam runs at rate 1
-// inside perModelStep, and gradient descent scales each run's loss by its rate instead (exact for GD).
+// optimizer returns GoMLX's optimizer for the configuration. With per-run learning rates (or a tolerance), Adam
+// runs inside perModelStep, which scales each run's update, and gradient descent scales each run's loss
+// instead (exact for GD).
 func (s *session) optimizer() optimizers.Interface {
 	t := s.training
-	lr := s.learningRateValues()[0] // every run's rate, when they agree
-	if s.learningRates != nil {
-		lr = 1
-	}
+	lr := s.baseRate
 	var opt gradientOptimizer
 	if t.Optimizer == GradientDescent {
 		opt = optimizers.StochasticGradientDescent().WithDecay(false).WithLearningRate(lr).Done().(gradientOptimizer)
@@ -258,8 +270,8 @@ func (s *session) optimizer() optimizers.Interface {
 	if s.closedForm() {
 		step = &closedFormStep{s: s, inner: opt}
 	}
-	if s.learningRates != nil && t.Optimizer == Adam {
-		step = &perModelStep{inner: step, lr: s.learningRates}
+	if s.runScale != nil && t.Optimizer == Adam {
+		step = &perModelStep{inner: step, scale: s.runScale}
 	}
 	return step
 }
@@ -282,9 +294,9 @@ func (s *session) lossGraph(g *Graph, weights, count *Node) *Node {
 	}
 	w := reconstruct(s.model, core, cols)
 	diff := Sub(w, s.target.ValueGraph(g))
-	scale := Reciprocal(count) // per run: 1/|Ω|, times the run's rate for gradient descent with per-run rates
-	if s.learningRates != nil && s.training.Optimizer == GradientDescent {
-		scale = Mul(scale, s.learningRates.ValueGraph(g))
+	scale := Reciprocal(count) // per run: 1/|Ω|, times the run's update scale for gradient descent
+	if s.runScale != nil && s.training.Optimizer == GradientDescent {
+		scale = Mul(scale, s.runScale.ValueGraph(g))
 	}
 	for range diff.Rank() - 1 {
 		scale = ExpandAxes(scale, -1)

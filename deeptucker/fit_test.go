@@ -237,23 +237,43 @@ func TestDivergenceKeepsLastFiniteState(t *testing.T) {
 	}
 }
 
-// TestToleranceStopsEarly: training stops at the first record where every run's loss is within Tol.
+// TestToleranceStopsEarly: a run stops moving at the first record where its loss is within Tol, as if trained
+// alone, while the rest of its batch goes on; training ends once every run has converged.
 func TestToleranceStopsEarly(t *testing.T) {
 	shape := []int{5, 4, 3}
 	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
 	train, held := splitMask(shape, 0.8, 1)
 	m := mustModel(t, NewModel(shape...).Depth(1).InitStd(0.1))
-	res, err := Fit(m, mustTraining(t, NewTraining().Adam(1e-2).Steps(20000).RecordEvery(50).Tol(1e-6)),
-		Run{Target: x, Train: train, HeldOut: held, Seed: 1})
+	tr := mustTraining(t, NewTraining().Adam(1e-2).Steps(20000).RecordEvery(50).Tol(1e-6))
+	fast := Run{Target: x, Train: train, HeldOut: held, Seed: 1}
+	slow := Run{Target: x, Train: train, HeldOut: held, Seed: 2, LearningRate: 2e-3}
+	batch, err := Fit(m, tr, fast, slow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := res.Runs[0]
-	if r.ConvergedStep < 0 || res.Steps != r.ConvergedStep || res.Steps >= 20000 {
-		t.Errorf("converged at %d, stopped at %d of 20000", r.ConvergedStep, res.Steps)
+	for i, run := range []Run{fast, slow} {
+		alone, err := Fit(m, tr, run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := alone.Runs[0], batch.Runs[i]
+		if a.ConvergedStep < 0 || alone.Steps != a.ConvergedStep || alone.Steps >= 20000 {
+			t.Errorf("run %d alone: converged at %d, stopped at %d of 20000", i, a.ConvergedStep, alone.Steps)
+		}
+		if b.ConvergedStep != a.ConvergedStep {
+			t.Errorf("run %d converged at step %d in the batch, %d alone", i, b.ConvergedStep, a.ConvergedStep)
+		}
+		if f := b.Final(); f.TrainLoss > 1e-6 {
+			t.Errorf("run %d: final loss %.3g above the tolerance", i, f.TrainLoss)
+		}
+		for k := range a.W.Data {
+			if math.Abs(a.W.Data[k]-b.W.Data[k]) > 1e-9*(1+math.Abs(a.W.Data[k])) {
+				t.Fatalf("run %d entry %d: alone %.12g, in the batch %.12g (a converged run must stop moving)", i, k, a.W.Data[k], b.W.Data[k])
+			}
+		}
 	}
-	if f := r.Final(); f.TrainLoss > 1e-6 {
-		t.Errorf("final loss %.3g above the tolerance", f.TrainLoss)
+	if batch.Runs[0].ConvergedStep >= batch.Runs[1].ConvergedStep || batch.Steps != batch.Runs[1].ConvergedStep {
+		t.Errorf("converged at %d and %d, batch stopped at %d", batch.Runs[0].ConvergedStep, batch.Runs[1].ConvergedStep, batch.Steps)
 	}
 }
 

@@ -6,13 +6,13 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 )
 
-// perModelStep wraps a GoMLX optimizer running with learning rate 1 and scales each model's update by its
-// own learning rate: θ ← θ_old + lr_m·(θ_inner − θ_old). Adam's step is linear in its learning rate, so this
-// is Adam with lr_m for model m, while the moment estimates stay GoMLX's own. It is only used when the runs
-// of a batch have different learning rates.
+// perModelStep wraps a GoMLX optimizer and scales each model's update by its own factor:
+// θ ← θ_old + c_m·(θ_inner − θ_old). Adam's step is linear in its learning rate, so with the inner optimizer at
+// rate 1 and c_m = lr_m this is Adam with lr_m for model m, its moment estimates GoMLX's own; c_m = 0 freezes a
+// run that has converged while the rest of the batch trains.
 type perModelStep struct {
 	inner optimizers.Interface
-	lr    *context.Variable // [M]
+	scale *context.Variable // [M]
 }
 
 var _ optimizers.Interface = (*perModelStep)(nil)
@@ -29,9 +29,9 @@ func (o *perModelStep) UpdateGraph(ctx *context.Context, g *Graph, loss *Node) {
 		}
 	}
 	o.inner.UpdateGraph(ctx, g, loss)
-	lr := o.lr.ValueGraph(g)
+	c := o.scale.ValueGraph(g)
 	for _, s := range starts {
-		scale := lr
+		scale := c
 		for scale.Rank() < s.old.Rank() {
 			scale = ExpandAxes(scale, -1)
 		}

@@ -35,7 +35,8 @@ type Training struct {
 	Beta1, Beta2 float64 // Adam's moment decays
 	Epsilon      float64 // Adam's epsilon: with tiny gradients (deep models, small init) it decides whether training moves
 	Steps        int     // the step budget
-	// Tol stops training early once every run's train loss is <= Tol (checked at record steps); 0 never stops.
+	// Tol is the train-loss tolerance: a run whose loss is <= Tol at a record step stops moving (the others go
+	// on), and training stops once every run has; 0 never stops.
 	Tol float64
 	// RecordEvery is K: diagnostics are recorded at step 0, every K steps and at the last step.
 	RecordEvery int
