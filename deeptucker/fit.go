@@ -237,9 +237,12 @@ func (s *session) chainsGraph(g *Graph) [][]*Node {
 }
 
 // columnsGraph returns the columns of every V(n) as rows, [M, r_n, d_n] (nil for depth 0).
-func (s *session) columnsGraph(g *Graph) []*Node {
-	cols := make([]*Node, s.model.Order())
-	for n, chain := range s.chainsGraph(g) {
+func (s *session) columnsGraph(g *Graph) []*Node { return columnsOf(s.chainsGraph(g)) }
+
+// columnsOf picks each chain's first element, the columns of V(n) as rows (nil for depth 0).
+func columnsOf(chains [][]*Node) []*Node {
+	cols := make([]*Node, len(chains))
+	for n, chain := range chains {
 		if chain != nil {
 			cols[n] = chain[0]
 		}
@@ -286,13 +289,7 @@ func (s *session) closedForm() bool { return !s.model.Diagonal && !s.training.Au
 func (s *session) lossGraph(g *Graph, weights, count *Node) *Node {
 	core := s.core.ValueGraph(g)
 	chains := s.chainsGraph(g)
-	cols := make([]*Node, len(chains))
-	for n, c := range chains {
-		if c != nil {
-			cols[n] = c[0]
-		}
-	}
-	w := reconstruct(s.model, core, cols)
+	w := reconstruct(s.model, core, columnsOf(chains))
 	diff := Sub(w, s.target.ValueGraph(g))
 	scale := Reciprocal(count) // per run: 1/|Ω|, times the run's update scale for gradient descent
 	if s.runScale != nil && s.training.Optimizer == GradientDescent {

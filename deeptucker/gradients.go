@@ -57,12 +57,7 @@ func multiModeProduct(x *Node, mats []*Node, contractAxis, skip int) *Node {
 //	∂L/∂A_i   = g_{i-1} ⊗ u_i,  g_i = A_i^T g_{i-1},  g_0 = ∂L/∂v,  ∂L/∂w = g_k   (per column, batched)
 func (s *session) backwardGraph(core *Node, chains [][]*Node, residual *Node) map[*context.Variable]*Node {
 	grads := make(map[*context.Variable]*Node)
-	cols := make([]*Node, len(chains))
-	for n, c := range chains {
-		if c != nil {
-			cols[n] = c[0]
-		}
-	}
+	cols := columnsOf(chains)
 	grads[s.core] = multiModeProduct(residual, cols, 2, -1)
 	for n, chain := range chains {
 		if chain == nil {

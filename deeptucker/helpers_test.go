@@ -4,8 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"gonum.org/v1/gonum/mat"
-
+	"github.com/deeptucker/deeptucker/deeptucker/internal/testtensor"
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
 )
 
@@ -13,27 +12,7 @@ import (
 // (entries around 0.03 for 10x10x10), the regime MODEL.md's probe describes.
 func lowRankTarget(t testing.TB, shape, rank []int, seed uint64) *multilinear.Tensor {
 	t.Helper()
-	rng := rand.New(rand.NewPCG(seed, 1))
-	core := multilinear.New(rank...)
-	for i := range core.Data {
-		core.Data[i] = rng.NormFloat64()
-	}
-	factors := make([]*mat.Dense, len(shape))
-	for n := range shape {
-		f := mat.NewDense(shape[n], rank[n], nil)
-		for i := range shape[n] {
-			for j := range rank[n] {
-				f.Set(i, j, rng.NormFloat64())
-			}
-		}
-		factors[n] = f
-	}
-	x := multilinear.TuckerToTensor(core, factors)
-	norm := x.Norm()
-	for i := range x.Data {
-		x.Data[i] /= norm
-	}
-	return x
+	return testtensor.LowRank(rand.New(rand.NewPCG(seed, 1)), shape, rank)
 }
 
 // splitMask observes round(fraction·size) entries chosen uniformly; the held-out mask is the rest.

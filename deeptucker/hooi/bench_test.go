@@ -3,6 +3,8 @@ package hooi
 import (
 	"fmt"
 	"testing"
+
+	"github.com/deeptucker/deeptucker/deeptucker/internal/testtensor"
 )
 
 // Sizes the notebooks use: the synthetic 10x10x10 of multirank (3,3,3) with 30% missing, and
@@ -19,7 +21,7 @@ func BenchmarkTucker(b *testing.B) {
 	}
 	for _, c := range cases {
 		rng := newRNG(7)
-		x := lowRank(rng, c.shape, c.trueRank)
+		x := testtensor.LowRank(rng, c.shape, c.trueRank)
 		var opts []Option
 		if c.missing > 0 {
 			opts = append(opts, WithMask(randomMask(rng, c.shape, c.missing)))

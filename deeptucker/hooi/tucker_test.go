@@ -9,6 +9,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/deeptucker/deeptucker/deeptucker/internal/testtensor"
 	"github.com/deeptucker/deeptucker/deeptucker/internal/tlfixture"
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
 )
@@ -45,30 +46,6 @@ func maxAbsDiff(a, b []float64) float64 {
 		m = math.Max(m, math.Abs(a[i]-b[i]))
 	}
 	return m
-}
-
-// lowRank returns a random tensor of multilinear rank `rank` and Frobenius norm 1.
-func lowRank(rng *rand.Rand, shape, rank []int) *multilinear.Tensor {
-	core := multilinear.New(rank...)
-	for i := range core.Data {
-		core.Data[i] = rng.NormFloat64()
-	}
-	fs := make([]*mat.Dense, len(shape))
-	for n := range shape {
-		g := mat.NewDense(shape[n], rank[n], nil)
-		for i := 0; i < shape[n]; i++ {
-			for j := 0; j < rank[n]; j++ {
-				g.Set(i, j, rng.NormFloat64())
-			}
-		}
-		fs[n] = g
-	}
-	x := multilinear.TuckerToTensor(core, fs)
-	nrm := x.Norm()
-	for i := range x.Data {
-		x.Data[i] /= nrm
-	}
-	return x
 }
 
 // randomMask hides a fraction `missing` of the entries, uniformly.
@@ -190,7 +167,7 @@ func TestTuckerRecoversMissing(t *testing.T) {
 	rng := newRNG(1)
 	shape, rank := []int{10, 10, 10}, []int{3, 3, 3}
 	for trial := 0; trial < 3; trial++ {
-		x := lowRank(rng, shape, rank)
+		x := testtensor.LowRank(rng, shape, rank)
 		mask := randomMask(rng, shape, 0.3)
 		in := x.Clone()
 		heldOut := 0.0 // energy of the hidden entries, for a relative error
@@ -236,7 +213,7 @@ func TestTuckerRecoversMissing(t *testing.T) {
 // TestTuckerAllObservedMaskIsNoMask: TensorLy's X*1 + R*0 = X, so an all-true mask changes nothing.
 func TestTuckerAllObservedMaskIsNoMask(t *testing.T) {
 	rng := newRNG(2)
-	x := lowRank(rng, []int{5, 6, 4}, []int{2, 3, 2})
+	x := testtensor.LowRank(rng, []int{5, 6, 4}, []int{2, 3, 2})
 	for i := range x.Data {
 		x.Data[i] += 0.01 * rng.NormFloat64()
 	}
@@ -257,7 +234,7 @@ func TestTuckerAllObservedMaskIsNoMask(t *testing.T) {
 // orthonormal), it never increases (HOOI is monotone), and MaxIter 0 returns the truncated HOSVD.
 func TestTuckerProperties(t *testing.T) {
 	rng := newRNG(3)
-	x := lowRank(rng, []int{6, 7, 5}, []int{3, 3, 3})
+	x := testtensor.LowRank(rng, []int{6, 7, 5}, []int{3, 3, 3})
 	for i := range x.Data {
 		x.Data[i] += 0.05 * rng.NormFloat64()
 	}
@@ -315,7 +292,7 @@ func eye(n int) *mat.Dense {
 func TestTuckerRandomInit(t *testing.T) {
 	rng := newRNG(4)
 	rank := []int{3, 2, 3}
-	x := lowRank(rng, []int{8, 6, 7}, rank)
+	x := testtensor.LowRank(rng, []int{8, 6, 7}, rank)
 	run := func(seed uint64, maxIter int) *Result {
 		res, err := Tucker(x, rank, WithInit(InitRandom), WithSeed(seed), WithMaxIter(maxIter))
 		if err != nil {
@@ -346,7 +323,7 @@ func TestTuckerRandomInit(t *testing.T) {
 // TestTuckerRankAboveOtherModes: rank[n] above the product of the other ranks is allowed, as in
 // TensorLy; U_n is completed to orthonormal columns and the extra core slices are zero.
 func TestTuckerRankAboveOtherModes(t *testing.T) {
-	x := lowRank(newRNG(5), []int{5, 4, 3}, []int{3, 1, 2})
+	x := testtensor.LowRank(newRNG(5), []int{5, 4, 3}, []int{3, 1, 2})
 	res, err := Tucker(x, []int{3, 1, 2}, WithMaxIter(5))
 	if err != nil {
 		t.Fatal(err)
@@ -372,7 +349,7 @@ func TestTuckerRankAboveOtherModes(t *testing.T) {
 }
 
 func TestTuckerErrors(t *testing.T) {
-	x := lowRank(newRNG(6), []int{4, 5, 3}, []int{2, 2, 2})
+	x := testtensor.LowRank(newRNG(6), []int{4, 5, 3}, []int{2, 2, 2})
 	nan := x.Clone()
 	nan.Set(math.NaN(), 1, 2, 0)
 	hideFirst := multilinear.NewMask(4, 5, 3)
