@@ -36,7 +36,7 @@ func ExampleScatter() {
 		Y:       []float64{10, 10, 9, 10, 6, 7},
 		Value:   []float64{2e-7, 1e-7, 3e-9, 1e-9, 5e-10, 2e-9},
 		Color:   kernel.ErrorScale("held-out MSE"),
-		JitterX: 0.15, Seed: 1,
+		JitterX: 0.15,
 	}
 	svg, err := s.SVG()
 	fmt.Println(err, strings.Contains(svg, "held-out MSE"))
