@@ -1,8 +1,9 @@
 # Deep Tucker: the commands the README lists. `make help` describes them.
 #
 #   make lab    setup, then JupyterLab on notebooks/ (127.0.0.1, token auth)
-#   make test   setup, go test ./..., every notebook headless (ci profile),
-#               the Dockerfile checks, then the browser test
+#   make test   go test ./... and the Dockerfile checks (while setup runs),
+#               every notebook headless (ci profile), setup idempotence, the
+#               browser test, XLA CPU; ends "make test: N passed, M failed"
 #
 # Variables (environment or `make VAR=value`):
 #   DEEPTUCKER_PROFILE   ci | full: notebook workload for `make test`/`make
@@ -25,7 +26,7 @@ endif
 NOTEBOOK_PROFILE := $(or $(DEEPTUCKER_PROFILE),ci)
 
 .PHONY: help setup lab test test-go test-xla-cpu notebooks notebook-smoke browser-test check-docker \
-	check-setup requirements clean distclean
+	check-setup check-lab requirements clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -36,9 +37,32 @@ setup: ## install Go tools, .venv (JupyterLab, nbconvert) and the kernelspec; id
 lab: setup ## start JupyterLab on notebooks/ (127.0.0.1, token) with the Go (deep Tucker) kernel
 	@bash kernel/lab.sh
 
-test: setup ## everything CI runs: Go tests, notebooks, Dockerfile checks, browser test, XLA CPU
-	@$(MAKE) --no-print-directory test-go notebooks check-docker check-setup browser-test test-xla-cpu
-	@echo "make test: 6 passed, 0 failed"
+# The checks of `make test`, in order. Each runs even when an earlier one
+# failed; test-go and check-docker need no setup, so they run while setup
+# builds the tools and .venv in the background (its log: build/setup.log).
+TEST_CHECKS := test-go check-docker notebooks check-setup check-lab browser-test test-xla-cpu
+NO_SETUP_CHECKS := test-go check-docker
+
+test: ## everything CI runs: Go tests, Dockerfile checks, notebooks, setup idempotence, browser test, XLA CPU
+	@mkdir -p build; passed=0; failed=0; failures=(); \
+	bash kernel/setup.sh >build/setup.log 2>&1 & setup_pid=$$!; setup_rc=""; \
+	for check in $(TEST_CHECKS); do \
+		if [[ -z "$$setup_rc" && " $(NO_SETUP_CHECKS) " != *" $$check "* ]]; then \
+			setup_rc=0; wait "$$setup_pid" || setup_rc=$$?; \
+			sed 's/^/    /' build/setup.log; \
+			if [[ "$$setup_rc" != 0 ]]; then echo "make test: setup FAILED (exit $$setup_rc); the checks below need it"; fi; \
+		fi; \
+		echo "=== make $$check"; start=$$SECONDS; \
+		if $(MAKE) --no-print-directory "$$check"; then \
+			passed=$$((passed + 1)); echo "=== make $$check: ok ($$((SECONDS - start))s)"; \
+		else \
+			failed=$$((failed + 1)); failures+=("$$check"); echo "=== make $$check: FAILED ($$((SECONDS - start))s)"; \
+		fi; \
+	done; \
+	if [[ -z "$$setup_rc" ]]; then wait "$$setup_pid" || true; fi; \
+	if ((failed > 0)); then echo "make test: failed: $${failures[*]}"; fi; \
+	echo "make test: $$passed passed, $$failed failed"; \
+	((failed == 0))
 
 test-go: ## go test ./... (real data from DEEPTUCKER_DATA_DIR when set)
 	@echo "test-go: DEEPTUCKER_DATA_DIR=$${DEEPTUCKER_DATA_DIR:-<unset>}"
@@ -64,6 +88,9 @@ browser-test: setup ## headless Chromium runs a notebook in JupyterLab; screensh
 
 check-docker: ## static checks of Dockerfile (pinned base, non-root, token, same setup command)
 	go run ./kernel/cmd/dockercheck -dockerfile Dockerfile -makefile Makefile -ci .ci/run
+
+check-lab: setup ## start `make lab` for real: free port, token required and not inherited, bad configs refused
+	@bash kernel/check-lab.sh
 
 check-setup: ## run setup again and fail if it changed anything (idempotence)
 	@bash kernel/check-setup.sh

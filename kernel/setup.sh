@@ -8,6 +8,8 @@
 #   - the Go tools pinned by go.mod's `tool` directives (gonb, goimports,
 #     gopls) into .venv/bin;
 #   - JupyterLab, nbconvert and nbclient, pinned in kernel/requirements.txt;
+#   - JupyterLab settings (.venv/share/jupyter/lab/settings/overrides.json):
+#     no news pop-up, no update check;
 #   - the Jupyter kernelspec "deeptucker-go" ("Go (deep Tucker)") in
 #     .venv/share/jupyter/kernels, which starts GoNB through kernel/gonb-kernel
 #     with a go.work that uses this clone: a notebook's first cell can import
@@ -162,6 +164,21 @@ if [[ -n "$gonb_dir" && -f "$gonb_dir/internal/kernel/Go_gopher_favicon.svg" ]];
 	replace_if_changed "$gonb_dir/internal/kernel/Go_gopher_favicon.svg" "$spec_dir/logo-svg.svg" || true
 	chmod 644 "$spec_dir/logo-svg.svg"
 fi
+
+# JupyterLab settings for this clone's lab: no "news" pop-up over the
+# outputs and no update check (both would contact jupyter.org). JupyterLab
+# reads overrides.json from <sys.prefix>/share/jupyter/lab/settings.
+settings_dir="$venv/share/jupyter/lab/settings"
+mkdir -p "$settings_dir"
+cat >"$scratch/overrides.json" <<'JSON'
+{
+  "@jupyterlab/apputils-extension:notification": {
+    "fetchNews": "false",
+    "checkForUpdates": false
+  }
+}
+JSON
+replace_if_changed "$scratch/overrides.json" "$settings_dir/overrides.json" && changed=1
 
 # Jupyter must resolve the name to this spec, not to one of the same name in
 # the user's own Jupyter directories.
