@@ -26,7 +26,7 @@ endif
 NOTEBOOK_PROFILE := $(or $(DEEPTUCKER_PROFILE),ci)
 
 .PHONY: help setup lab test test-go test-xla-cpu notebooks notebook-smoke browser-test check-docker \
-	check-setup check-lab requirements clean distclean
+	check-setup check-lab figures requirements clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -82,9 +82,18 @@ test-xla-cpu: setup ## model tests and the quickstart notebook on XLA's CPU plug
 	GOMLX_BACKEND="$$backend" DEEPTUCKER_NB_OUT=$(ROOT)/build/notebooks-xla-cpu DEEPTUCKER_PROFILE=ci \
 		bash kernel/run-notebooks.sh notebooks/00-quickstart.ipynb
 
-browser-test: setup ## headless Chromium runs a notebook in JupyterLab; screenshot in build/browser
+browser-test: setup ## headless Chromium runs a notebook in JupyterLab, then renders figures to PNG in build/browser
+	@rm -rf build/gallery && mkdir -p build/gallery
+	KERNEL_GALLERY_DIR=$(ROOT)/build/gallery go test -count=1 -run '^TestGallery$$' ./kernel/
 	go run ./kernel/cmd/browsertest -out $(ROOT)/build/browser \
-		-notebook kernel/testdata/smoke.ipynb -saved build/notebooks/00-quickstart.ipynb
+		-notebook kernel/testdata/smoke.ipynb -saved build/notebooks/00-quickstart.ipynb \
+		-figures 'build/notebooks/*.ipynb' -gallery build/gallery
+
+figures: ## render the first figure of each executed notebook and kernel's gallery to PNG (build/figures), no JupyterLab
+	@rm -rf build/gallery && mkdir -p build/gallery
+	KERNEL_GALLERY_DIR=$(ROOT)/build/gallery go test -count=1 -run '^TestGallery$$' ./kernel/
+	go run ./kernel/cmd/browsertest -figures-only -out $(ROOT)/build/figures \
+		-figures 'build/notebooks/*.ipynb' -gallery build/gallery
 
 check-docker: ## static checks of Dockerfile (pinned base, non-root, token, same setup command)
 	go run ./kernel/cmd/dockercheck -dockerfile Dockerfile -makefile Makefile -ci .ci/run
