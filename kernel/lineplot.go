@@ -201,6 +201,13 @@ func (g Grid) SVG() (string, error) {
 		legendW[i%g.Cols] = max(legendW[i%g.Cols], w)
 	}
 	pw, ph := sizeOr(g.PanelWidth, defaultPanelWidth), sizeOr(g.PanelHeight, defaultPanelHeight)
+	// Panel titles wrap to their panel before the axes are aligned, so that
+	// alignment accounts for a title of two lines.
+	for i := range g.Panels {
+		p, c := plots[i/g.Cols][i%g.Cols], i%g.Cols
+		w := vg.Length(pw)*vg.Inch - legendW[c] - rightMargin - vg.Points(10)
+		p.Title.Text, p.Title.TextStyle = wrapText(p.Title.TextStyle, p.Title.Text, w)
+	}
 	width := pw * float64(g.Cols)
 	// The title wraps to the figure's width; the figure grows by its height.
 	st := newPlot(g.Title, "", "").Title.TextStyle
