@@ -141,7 +141,8 @@ for c in "empty|c.IdentityProvider.token = ''|turns token authentication off" \
 	IFS='|' read -r name line want <<<"$c"
 	mkdir -p "$work/$name.config"
 	printf '%s\n' "$line" >"$work/$name.config/jupyter_server_config.py"
-	if start_lab "$name" DEEPTUCKER_LAB_PORT="$(free_port)"; then
+	p="$(free_port)"
+	if start_lab "$name" DEEPTUCKER_LAB_PORT="$p"; then
 		fail "config '$line': lab started and printed a URL"
 		stop_lab
 	elif grep -q "$want" "$work/$name.out" && ! grep -q 'Open:' "$work/$name.out"; then
@@ -149,9 +150,10 @@ for c in "empty|c.IdentityProvider.token = ''|turns token authentication off" \
 	else
 		fail "config '$line': want an error saying '$want'; got:"; sed 's/^/    /' "$work/$name.out" | tail -n 8
 	fi
+	# The refused server must be gone: its port is free again.
+	"$py" -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen()' "$p" 2>/dev/null ||
+		fail "config '$line': a server still holds port $p after lab.sh stopped"
 done
-left="$(pgrep -f "JUPYTER_CONFIG_DIR=$work" || true)"
-[[ -z "$left" ]] || fail "servers left running: $left"
 
 if ((fails > 0)); then
 	echo "check-lab: $fails check(s) FAILED"
