@@ -44,6 +44,8 @@ func galleryFigures() map[string]interface{ SVG() (string, error) } {
 		"grid-longtitle": Grid{Title: "Fig. 3 (mode 1): Adam lr=0.001 eps=1e-08 betas=(0.9, 0.999), init std 0.001, 20000 steps, batch full, tolerance 1e-12, 3 seeds",
 			Cols: 2, Panels: append(append([]LinePlot{}, panels[:3]...), LinePlot{Title: "depth 2: squared norms of the core slices ||G_r..||^2 over training",
 				XLabel: "step", YLabel: "squared norm", LogY: true, Series: curves(10, "slice"), HideLegend: true})},
+		"line-many": LinePlot{Title: "forty series in a short plot", XLabel: "step", YLabel: "squared norm", LogY: true,
+			Series: curves(40, "column"), Height: 3},
 		"line-long": LinePlot{Title: "Lemma 4.1: unbalancedness ε(t), depth 2, with a title long enough to need two lines on six inches",
 			XLabel: "step", YLabel: "ε(t)", LogY: true, Series: curves(3, "layer")},
 		"scatter-mse": Scatter{Title: "Fig. 4: mode-1 columns with squared norm > 0.01", XLabel: "depth", YLabel: "columns (count)",

@@ -159,6 +159,11 @@ func drawWithLegend(p *plot.Plot, legend *plot.Legend, legendW vg.Length, dc dra
 			Min: vg.Point{X: main.Max.X + vg.Points(10), Y: data.Min.Y},
 			Max: vg.Point{X: dc.Max.X, Y: data.Max.Y},
 		}}
+		// Many series in a short panel: a smaller font, so that the legend
+		// ends above the x axis rather than off the figure.
+		for legend.Rectangle(strip).Size().Y > strip.Size().Y && legend.TextStyle.Font.Size > vg.Points(5) {
+			legend.TextStyle.Font.Size -= vg.Points(0.5)
+		}
 		legend.Draw(strip)
 	}
 }
