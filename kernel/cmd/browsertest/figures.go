@@ -115,14 +115,13 @@ const jsFigureCheck = `() => {
 	return JSON.stringify({width: r.width, height: r.height, outside: out});
 }`
 
-// checkFigures renders every collected figure to -out/figures/NAME.png and
-// fails when a figure's text leaves its canvas.
-func checkFigures(ctx context.Context, browser *rod.Browser, out string, cfg config) error {
+// checkFigures renders every collected figure to dir/NAME.png and fails
+// when a figure's text leaves its canvas.
+func checkFigures(ctx context.Context, browser *rod.Browser, dir string, cfg config) error {
 	figs, err := collectFigures(cfg)
 	if err != nil || len(figs) == 0 {
 		return err
 	}
-	dir := filepath.Join(out, "figures")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -182,13 +181,13 @@ func renderFigure(ctx context.Context, browser *rod.Browser, svgPath, pngPath st
 	return m.Outside, os.WriteFile(pngPath, png, 0o644)
 }
 
-// renderFigures is -figures-only: figures without JupyterLab.
+// renderFigures is -figures-only: figures without JupyterLab, into out.
 func renderFigures(ctx context.Context, bin, out string, cfg config) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
 	l := launcher.New().Bin(bin).Headless(true).Leakless(false).
-		UserDataDir(filepath.Join(out, "chromium-figures")).
+		UserDataDir(filepath.Join(out, ".chromium")).
 		Set("disable-gpu").Set("no-first-run").Set("disable-background-networking")
 	if os.Geteuid() == 0 {
 		l = l.NoSandbox(true)
@@ -206,6 +205,6 @@ func renderFigures(ctx context.Context, bin, out string, cfg config) error {
 	if err := checkFigures(ctx, browser, out, cfg); err != nil {
 		return err
 	}
-	fmt.Printf("browsertest: figures in %s\n", filepath.Join(out, "figures"))
+	fmt.Printf("browsertest: figures in %s\n", out)
 	return nil
 }

@@ -16,7 +16,7 @@
 //
 //  4. renders the first figure of each executed notebook matching -figures
 //     (and every SVG in -gallery) alone in the browser, saves it as PNG in
-//     -out/figures for a person to look at, and fails when a text of the
+//     -out/figures (-out itself with -figures-only) for a person to look at, and fails when a text of the
 //     figure (title, tick label, legend) leaves the figure's canvas with the
 //     browser's own fonts. Notebooks not executed yet are skipped.
 //
@@ -179,7 +179,7 @@ func run(ctx context.Context, cfg config) error {
 		}
 		fmt.Printf("browsertest: %s rendered from its saved outputs: %s\n", cfg.saved, s)
 	}
-	if err := checkFigures(ctx, browser, out, cfg); err != nil {
+	if err := checkFigures(ctx, browser, filepath.Join(out, "figures"), cfg); err != nil {
 		return err
 	}
 	fmt.Printf("browsertest: ok; screenshots in %s\n", out)
