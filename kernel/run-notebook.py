@@ -76,6 +76,7 @@ class StreamingClient(NotebookClient):
     def report(self, msg):
         kind, content = msg["msg_type"], msg["content"]
         if kind == "stream":
+            self.flush()  # a progress block's last state before what follows it
             for line in content.get("text", "").splitlines():
                 if line.strip():
                     self.say(("! " if content.get("name") == "stderr" else "| ") + line[:200])
