@@ -288,18 +288,18 @@ func TestRegimeBuildsModelAndTraining(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Init != dt.BalancedInit || m.InitStd != 0.01 || FormatRank(m.CoreShape) != "(5,3,5)" || m.MaxDepth() != 3 {
+	if m.Init.Name != dt.BalancedInit.Name || m.InitStd != 0.01 || FormatRank(m.CoreShape) != "(5,3,5)" || m.MaxDepth() != 3 {
 		t.Errorf("model %s: want balanced init std 0.01, core (5,3,5), depth 3", m)
 	}
 	tr, err := r.WithSteps(100).Training(10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr.Optimizer != dt.Adam || tr.Epsilon != 1e-10 || tr.LearningRate != 0.02 || tr.Steps != 100 || tr.RecordEvery != 10 {
+	if tr.Optimizer.Name != dt.Adam(0.9, 0.999, 1e-10).Name || tr.LearningRate != 0.02 || tr.Steps != 100 || tr.RecordEvery != 10 {
 		t.Errorf("training %+v does not match the regime", tr)
 	}
 	gd, _ := Regime{GradientDescent: true, LearningRate: 5, Steps: 10, Float32: true}.Training(5)
-	if gd.Optimizer != dt.GradientDescent || gd.LearningRate != 5 || gd.DType.String() != "Float32" {
+	if gd.Optimizer.Name != dt.GradientDescent().Name || gd.LearningRate != 5 || gd.DType.String() != "Float32" {
 		t.Errorf("gradient-descent regime gave %+v", gd)
 	}
 }
