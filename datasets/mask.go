@@ -11,9 +11,10 @@ import (
 // Second words of the PCG sources: one stream per use, so that the same seed given to
 // SplitMask, COVIDSample and Synthetic draws independent numbers.
 const (
-	seedStreamMask      = 0x6d61736b // "mask"
-	seedStreamCOVID     = 0x636f7664 // "covd"
-	seedStreamSynthetic = 0x73796e74 // "synt"
+	seedStreamMask       = 0x6d61736b // "mask"
+	seedStreamCOVID      = 0x636f7664 // "covd"
+	seedStreamCOVIDClass = 0x636c6173 // "clas"
+	seedStreamSynthetic  = 0x73796e74 // "synt"
 )
 
 // SplitMask splits the entries marked in present into a training mask (the paper's observed set
