@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"codeberg.org/sbinet/npyio/npy"
 
@@ -23,14 +22,19 @@ func ReadNPY(path string) (*multilinear.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("datasets: reading %s: %w", path, err)
 	}
-	return decodeNPY(filepath.Base(path), raw)
+	return decodeNPY(path, raw, userNPYRemedy)
 }
+
+// Remedies for a bad .npy file: one of ours (cached or in the data directory), or a user's.
+const (
+	dataNPYRemedy = "the file is damaged or not the expected one: delete it and load again, or copy it from " + UpstreamBaseURL
+	userNPYRemedy = "save the array with NumPy as float64 in C order: np.save(path, np.ascontiguousarray(a, dtype='<f8'))"
+)
 
 // decodeNPY parses the bytes of a .npy file; name is used in errors only.
 // The header is parsed by codeberg.org/sbinet/npyio; the checks on dtype, order and length
 // are ours, because npyio converts other dtypes silently and reads short data as zeros-or-EOF.
-func decodeNPY(name string, raw []byte) (t *multilinear.Tensor, err error) {
-	const remedy = "the file is damaged or not the expected one: delete it and load again, or fetch it from the address in SOURCES.md"
+func decodeNPY(name string, raw []byte, remedy string) (t *multilinear.Tensor, err error) {
 	defer func() {
 		// npyio indexes into the header without bounds checks; a malformed header must be an error.
 		if r := recover(); r != nil {

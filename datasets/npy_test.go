@@ -10,7 +10,7 @@ import (
 
 func TestDecodeNPYGood(t *testing.T) {
 	data := []float64{0, 1.5, -2, math.NaN(), 4, 5}
-	tt, err := decodeNPY("x.npy", makeNPY("<f8", false, []int{2, 3}, data))
+	tt, err := decodeNPY("x.npy", makeNPY("<f8", false, []int{2, 3}, data), dataNPYRemedy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestDecodeNPYErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := decodeNPY("x.npy", c.raw)
+			_, err := decodeNPY("x.npy", c.raw, dataNPYRemedy)
 			if err == nil {
 				t.Fatalf("no error")
 			}
