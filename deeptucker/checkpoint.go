@@ -6,6 +6,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 )
 
 // Checkpoint is everything needed to continue a run exactly where it stopped: its parameters, its
@@ -114,8 +115,8 @@ func slicesEqual(a, b []float64) bool {
 func (s *session) optimizerState() ([][]StateVar, error) {
 	out := make([][]StateVar, s.numRuns)
 	for v := range s.ctx.IterVariables() {
-		if isOurs(v.Scope()) || v.Trainable {
-			continue
+		if isOurs(v.Scope()) || v.Trainable || v.Name() == optimizers.ParamLearningRate {
+			continue // the learning rate is the resuming Fit's, not the checkpoint's
 		}
 		t, err := v.Value()
 		if err != nil {

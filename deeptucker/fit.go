@@ -14,6 +14,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+
+	"github.com/deeptucker/deeptucker/deeptucker/kerasadam"
 )
 
 // ErrDiverged is wrapped by the error Fit returns when some run's objective became NaN or infinite.
@@ -94,7 +96,7 @@ func Fit(model *Model, training *Training, runs ...Run) (res *Result, err error)
 // groupRuns splits runs into those that can share one graph: the same starting step and, unless the
 // optimizer takes per-run rates, the same learning rate. Groups keep the runs' order of first appearance.
 func groupRuns(model *Model, training *Training, runs []Run) [][]int {
-	perRunRates := isGradientDescent(training.Optimizer)
+	perRunRates := takesPerRunRates(training.Optimizer)
 	type key struct {
 		lr   float64
 		step int
@@ -116,11 +118,6 @@ func groupRuns(model *Model, training *Training, runs []Run) [][]int {
 		out[i] = groups[k]
 	}
 	return out
-}
-
-func isGradientDescent(o Optimizer) bool {
-	_, ok := o.New(1).(*gradientDescent)
-	return ok
 }
 
 // fitGroup trains runs that share one graph.
@@ -163,6 +160,9 @@ type session struct {
 	// was not finite (-1 while finite).
 	stepCounter, divergedAt *context.Variable
 	gradients               string // "closed-form" or "autodiff"
+	// perRunRates, if set, becomes GoMLX's learning-rate variable ([M], one rate per run) for optimizers that
+	// read it per run (kerasadam).
+	perRunRates *tensors.Tensor
 
 	lastObjective *objective
 
@@ -354,8 +354,16 @@ func columnsOf(chains [][]*Node) []*Node {
 func (s *session) optimizer() optimizers.Interface {
 	lrs := s.learningRates()
 	inner := s.training.Optimizer.New(lrs[0])
-	if gd, ok := inner.(*gradientDescent); ok && !allEqual(lrs) {
-		gd.rates = s.ctx.In("data").VariableWithValue("learning_rates", toTensor(s.dtype, lrs, s.numRuns)).SetTrainable(false)
+	if !allEqual(lrs) { // groupRuns let only optimizers that take per-run rates get here
+		rates := toTensor(s.dtype, lrs, s.numRuns)
+		switch opt := inner.(type) {
+		case *gradientDescent:
+			opt.rates = s.ctx.In("data").VariableWithValue("learning_rates", rates).SetTrainable(false)
+		case *kerasadam.Optimizer:
+			s.perRunRates = rates // GoMLX's learning-rate variable, set when the step is built (NewTrainer deletes it)
+		default:
+			panic(fmt.Sprintf("deeptucker: optimizer %s got per-run learning rates it cannot apply", s.training.Optimizer.Name))
+		}
 	}
 	step := inner
 	if s.training.closedForm(s.model) {

@@ -8,6 +8,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+
+	"github.com/deeptucker/deeptucker/deeptucker/kerasadam"
 )
 
 // Optimizer is an update rule by name: New returns a GoMLX optimizer for a learning rate. Any GoMLX optimizer
@@ -46,6 +48,28 @@ func Adam(beta1, beta2, epsilon float64) Optimizer {
 			return optimizers.Adam().LearningRate(lr).Betas(beta1, beta2).Epsilon(epsilon).Done()
 		},
 	}
+}
+
+// KerasAdam is TensorFlow/Keras' Adam (package kerasadam: epsilon added to the square root of the
+// un-bias-corrected second moment), the optimizer of the authors' code. It takes per-run learning rates in one
+// graph.
+func KerasAdam(beta1, beta2, epsilon float64) Optimizer {
+	return Optimizer{
+		Name: fmt.Sprintf("keras-adam(beta1=%g,beta2=%g,eps=%g)", beta1, beta2, epsilon),
+		New: func(lr float64) optimizers.Interface {
+			return kerasadam.New().LearningRate(lr).Betas(beta1, beta2).Epsilon(epsilon).Done()
+		},
+	}
+}
+
+// takesPerRunRates reports whether the optimizer applies one learning rate per run in one graph exactly as
+// each run alone would.
+func takesPerRunRates(o Optimizer) bool {
+	switch o.New(1).(type) {
+	case *gradientDescent, *kerasadam.Optimizer:
+		return true
+	}
+	return false
 }
 
 // GradientDescent is plain gradient descent with a constant step, θ ← θ − lr·∇L, the theory's setting. It
@@ -126,6 +150,9 @@ func (o *perRunStep) UpdateGraph(ctx *context.Context, g *Graph, loss *Node) {
 	type start struct {
 		v   *context.Variable
 		old *Node
+	}
+	if s.perRunRates != nil {
+		ctx.In(optimizers.Scope).Checked(false).VariableWithValue(optimizers.ParamLearningRate, s.perRunRates).SetTrainable(false)
 	}
 	var starts []start
 	for v := range ctx.IterVariables() {

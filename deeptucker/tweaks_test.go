@@ -2,6 +2,7 @@ package deeptucker
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -131,8 +132,9 @@ func TestOtherOptimizersBatchedEqualAlone(t *testing.T) {
 		"adamw": NewTraining().Optimizer(NewOptimizer("adamw(1e-3)", func(lr float64) optimizers.Interface {
 			return optimizers.Adam().LearningRate(lr).WeightDecay(1e-3).Done()
 		}), 1e-2),
-		"adam": NewTraining().Adam(1e-2),
-		"gd":   NewTraining().GradientDescent(0.5),
+		"adam":       NewTraining().Adam(1e-2),
+		"keras-adam": NewTraining().Optimizer(KerasAdam(0.9, 0.999, 1e-7), 1e-2),
+		"gd":         NewTraining().GradientDescent(0.5),
 	}
 	for name, b := range opts {
 		tr := mustTraining(t, b.Steps(200).RecordEvery(100))
@@ -145,7 +147,7 @@ func TestOtherOptimizersBatchedEqualAlone(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sameBits(t, name+" W", alone.Runs[0].W.Data, batched.Runs[i].W.Data)
+			sameBits(t, fmt.Sprintf("%s run %d W", name, i), alone.Runs[0].W.Data, batched.Runs[i].W.Data)
 			if la, lb := alone.Runs[0].Final().TrainLoss, batched.Runs[i].Final().TrainLoss; la != lb {
 				t.Errorf("%s run %d: loss alone %.17g, batched %.17g", name, i, la, lb)
 			}
