@@ -1,4 +1,4 @@
-package experiment
+package theory
 
 import (
 	"math"
@@ -64,7 +64,7 @@ func TestCoreGradientMatchesFiniteDifferences(t *testing.T) {
 		}
 	}
 	// RateLaw is d/dt ||G_r|| under the core's own gradient flow, when ||w_r|| = ||G_r||.
-	rate := RateLaw(core, y, 1)
+	rate := RateLaw(core, y, nil, 1)
 	step := core.Clone()
 	for i := range step.Data {
 		step.Data[i] += h * y.Data[i]
@@ -116,7 +116,7 @@ func TestProp46BoundHolds(t *testing.T) {
 		}
 		prevRank = sum
 	}
-	if r, d, _ := Prop46(core, fs, 1e-12); FormatRank(r) != "(4,4,4)" || d != 0 {
+	if r, d, _ := Prop46(core, fs, 1e-12); multilinear.FormatRank(r) != "(4,4,4)" || d != 0 {
 		t.Errorf("tiny eps: ranks %v, distance %g; want full ranks, 0", r, d)
 	}
 	if r, _, _ := Prop46(core, fs, 1); r[0] >= 4 {

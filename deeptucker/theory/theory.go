@@ -1,4 +1,4 @@
-package experiment
+package theory
 
 import (
 	"fmt"
@@ -15,13 +15,13 @@ import (
 // Σ over the other indices of G·Π_{n≠m}||v_n||·Δ equals ⟨G_{..r..}, Y_{..r..}⟩/||v_{m,r}||.
 func CoreGradient(w, target *multilinear.Tensor, train *multilinear.Mask, factors []*mat.Dense) (*multilinear.Tensor, error) {
 	if !multilinear.SameShape(w.Shape, target.Shape) {
-		return nil, fmt.Errorf("experiment: W shape %v != target shape %v", w.Shape, target.Shape)
+		return nil, fmt.Errorf("theory: W shape %v != target shape %v", w.Shape, target.Shape)
 	}
 	if err := train.CheckFits(w); err != nil {
 		return nil, err
 	}
 	if len(factors) != len(w.Shape) {
-		return nil, fmt.Errorf("experiment: %d factors for an order-%d tensor", len(factors), len(w.Shape))
+		return nil, fmt.Errorf("theory: %d factors for an order-%d tensor", len(factors), len(w.Shape))
 	}
 	n := float64(train.Count())
 	g := multilinear.New(w.Shape...)
@@ -33,7 +33,7 @@ func CoreGradient(w, target *multilinear.Tensor, train *multilinear.Mask, factor
 	ms := make([]mat.Matrix, len(factors))
 	for i, f := range factors {
 		if f == nil {
-			return nil, fmt.Errorf("experiment: mode %d has no factor (depth 0)", i)
+			return nil, fmt.Errorf("theory: mode %d has no factor (depth 0)", i)
 		}
 		ms[i] = f
 	}
@@ -43,7 +43,7 @@ func CoreGradient(w, target *multilinear.Tensor, train *multilinear.Mask, factor
 // SliceInner returns ⟨A_{..r..}, B_{..r..}⟩ for every index r along mode.
 func SliceInner(a, b *multilinear.Tensor, mode int) []float64 {
 	if !multilinear.SameShape(a.Shape, b.Shape) {
-		panic(fmt.Sprintf("experiment: SliceInner of shapes %v and %v", a.Shape, b.Shape))
+		panic(fmt.Sprintf("theory: SliceInner of shapes %v and %v", a.Shape, b.Shape))
 	}
 	strides := multilinear.Strides(a.Shape)
 	out := make([]float64, a.Shape[mode])
@@ -54,16 +54,18 @@ func SliceInner(a, b *multilinear.Tensor, mode int) []float64 {
 	return out
 }
 
-// RateLaw evaluates the right-hand side of Theorem 4.3 for every mode-m core
-// slice: (||v_r||/||w_r||)·δ_r = ⟨G_r, Y_r⟩/||w_r||, Y the core gradient. Under
-// a balanced state ||w_r|| = ||G_r|| (Lemma 4.1), which is what is used here
-// since a fit returns V and G but not w: pass a run whose ε is ~0.
-func RateLaw(core, coreGrad *multilinear.Tensor, mode int) []float64 {
+// RateLaw evaluates the right-hand side of Theorem 4.3 for every mode-m core slice:
+// (||v_r||/||w_r||)·δ_r = ⟨G_r, Y_r⟩/||w_r||, Y the core gradient (CoreGradient) and wNorms[r] = ||w_r^m||
+// (Record.WNorms[m], or RunResult.Params). With wNorms nil it uses ||G_r|| instead, which Lemma 4.1 makes
+// equal under a balanced start.
+func RateLaw(core, coreGrad *multilinear.Tensor, wNorms []float64, mode int) []float64 {
 	inner := SliceInner(core, coreGrad, mode)
-	norms := multilinear.SliceNorms(core, mode)
+	if wNorms == nil {
+		wNorms = multilinear.SliceNorms(core, mode)
+	}
 	out := make([]float64, len(inner))
 	for r := range inner {
-		out[r] = inner[r] / norms[r]
+		out[r] = inner[r] / wNorms[r]
 	}
 	return out
 }
@@ -84,17 +86,17 @@ func SpectralNorm(m *mat.Dense) float64 {
 // proposition bounds by eps.
 func Prop46(core *multilinear.Tensor, factors []*mat.Dense, eps float64) (ranks []int, dist float64, err error) {
 	if eps <= 0 {
-		return nil, 0, fmt.Errorf("experiment: Prop46 needs eps > 0, got %g", eps)
+		return nil, 0, fmt.Errorf("theory: Prop46 needs eps > 0, got %g", eps)
 	}
 	order := len(core.Shape)
 	if len(factors) != order {
-		return nil, 0, fmt.Errorf("experiment: %d factors for an order-%d core", len(factors), order)
+		return nil, 0, fmt.Errorf("theory: %d factors for an order-%d core", len(factors), order)
 	}
 	prod := 1.0
 	ms := make([]mat.Matrix, order)
 	for n, f := range factors {
 		if f == nil {
-			return nil, 0, fmt.Errorf("experiment: mode %d has no factor (depth 0)", n)
+			return nil, 0, fmt.Errorf("theory: mode %d has no factor (depth 0)", n)
 		}
 		prod *= SpectralNorm(f)
 		ms[n] = f
