@@ -93,7 +93,7 @@ func killWriter(path string) error {
 	for i := 0; ; i++ {
 		batch := make([]padRow, 1+rng.IntN(4))
 		for j := range batch {
-			batch[j] = padRow{K: fmt.Sprintf("%s-%d-%d", prefix, i, j), Pad: strings.Repeat("x", 1000+rng.IntN(300_000))}
+			batch[j] = padRow{K: fmt.Sprintf("%s-%d-%d", prefix, i, j), Pad: strings.Repeat("x", 1000+rng.IntN(100_000))}
 		}
 		fmt.Fprintln(out, "begin")
 		out.Flush()

@@ -121,11 +121,14 @@ func parseRows[T any](path string, b []byte) ([]T, int, error) {
 }
 
 // cutTail saves b[good:] to a new file beside path and truncates f (path,
-// locked by the caller) to good bytes. It returns the fragment's file.
+// locked by the caller) to good bytes. It returns the fragment's file, or a
+// note saying it was dropped when it could not be saved (a full disk).
 func cutTail(f *os.File, path string, b []byte, good int) (string, error) {
 	aside := path + ".torn-" + strconv.FormatInt(time.Now().UnixNano(), 10)
 	if err := writeSynced(aside, b[good:]); err != nil {
-		return "", fmt.Errorf("results: %s ends in a torn line; saving it aside failed: %w", path, err)
+		// A full disk must not keep the store from opening: the fragment never was a complete row.
+		os.Remove(aside)
+		aside = fmt.Sprintf("(%d torn bytes dropped: saving them aside failed: %v)", len(b)-good, err)
 	}
 	if err := f.Truncate(int64(good)); err != nil {
 		return "", fmt.Errorf("results: cutting the torn line off %s: %w", path, err)
@@ -168,7 +171,8 @@ func (s *Store[T]) put(row T) {
 func (s *Store[T]) Path() string { return s.path }
 
 // Torn lists the files that torn last lines of this store were moved to
-// since it was opened (usually none). Their rows were never completed.
+// since it was opened (usually none), or notes of fragments dropped for
+// lack of space. Their rows were never completed.
 func (s *Store[T]) Torn() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
