@@ -209,7 +209,9 @@ func TestCanonicalFloatsRoundTripExactly(t *testing.T) {
 func TestFingerprintSeesEveryEntryAndBit(t *testing.T) {
 	data := []float64{1, 2, 3, 4}
 	mask := []bool{true, false, true, true}
-	fp := func(d []float64, m []bool) string { return NewFingerprint().Ints([]int{2, 2}).Floats(d).Bools(m).Done() }
+	fp := func(d []float64, m []bool) string {
+		return NewFingerprint().Ints([]int{2, 2}).Floats(d).Bools(m).Done()
+	}
 	base := fp(data, mask)
 	if base != fp([]float64{1, 2, 3, 4}, []bool{true, false, true, true}) {
 		t.Fatal("equal data must give equal fingerprints")
