@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // KeyVersion is mixed into every key: it changes only if the way keys are
@@ -131,6 +132,10 @@ func (w *walker) check(v reflect.Value, path string, depth int) error {
 	switch t.Kind() {
 	case reflect.Func, reflect.Chan, reflect.UnsafePointer, reflect.Complex64, reflect.Complex128:
 		return fmt.Errorf("results: %s is a %s, which cannot be keyed; replace it by the values it stands for, or tag the field `json:\"-\"` if it cannot change the result", path, t)
+	case reflect.String:
+		if !utf8.ValidString(v.String()) {
+			return fmt.Errorf("results: %s holds invalid UTF-8 (%q), which JSON would replace, so different strings would share a key; use valid UTF-8 or []byte", path, v.String())
+		}
 	case reflect.Float32, reflect.Float64:
 		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
 			return fmt.Errorf("results: %s is %v, which JSON cannot hold; declare it as results.Num to key NaN and ±Inf", path, f)
@@ -174,6 +179,9 @@ func (w *walker) check(v reflect.Value, path string, depth int) error {
 		keys := v.MapKeys()
 		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
 		for _, k := range keys {
+			if k.Kind() == reflect.String && !utf8.ValidString(k.String()) {
+				return fmt.Errorf("results: %s has a key with invalid UTF-8 (%q), which JSON would replace; use valid UTF-8", path, k.String())
+			}
 			if err := w.check(v.MapIndex(k), path+"["+fmt.Sprint(k)+"]", depth+1); err != nil {
 				return err
 			}

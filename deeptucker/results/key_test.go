@@ -147,6 +147,8 @@ func TestKeyRefusesWhatItCannotKey(t *testing.T) {
 		{"func in an interface", []any{1, func() {}}, "settings[1]"},
 		{"map keyed by structs", map[struct{ A int }]int{{1}: 1}, "settings"},
 		{"cycle", loop, "settings.Next"},
+		{"invalid UTF-8", struct{ Label string }{"\xff"}, "settings.Label"},
+		{"invalid UTF-8 map key", map[string]int{"\xfe": 1}, "settings"},
 	} {
 		_, err := Key("v1", c.settings)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -148,6 +148,7 @@ func TestMemoRowsAreReadable(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "runs.jsonl")
 	m := openTestMemo(t, path)
 	s := baseSettings()
+	s.Labels["<a&b>"] = 3 // HTML-like text must not be escaped on the way (else it no longer matches)
 	if err := m.Put(s, fakeTrain(s), 2.5); err != nil {
 		t.Fatal(err)
 	}
@@ -169,6 +170,17 @@ func TestMemoRowsAreReadable(t *testing.T) {
 	var res testResult
 	if err := json.Unmarshal(r.Result, &res); err != nil || !reflect.DeepEqual(res, fakeTrain(s)) {
 		t.Errorf("result read back: %+v %v", res, err)
+	}
+	if _, ok, err := openTestMemo(t, path).Lookup(s); !ok || err != nil {
+		t.Errorf("Lookup after reopening: %v %v", ok, err)
+	}
+	// Merge rewrites rows: they must still be found.
+	merged := filepath.Join(t.TempDir(), "merged.jsonl")
+	if err := Merge(merged, path); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := openTestMemo(t, merged).Lookup(s); !ok || err != nil {
+		t.Errorf("Lookup after a merge: %v %v", ok, err)
 	}
 	line, _ := os.ReadFile(path)
 	if !strings.Contains(string(line), `"settings":{"Model":{"Shape":[10,10,10],"Depths":[3,3,3],"Core":4,"Init":"normal","Std":0.005}`) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -186,12 +185,9 @@ func Merge(dst string, srcs ...string) error {
 	sort.Strings(keys)
 	var buf bytes.Buffer
 	for _, k := range keys {
-		b, err := json.Marshal(merged[k].row)
-		if err != nil {
+		if err := encodeLine(&buf, merged[k].row); err != nil {
 			return err
 		}
-		buf.Write(b)
-		buf.WriteByte('\n')
 	}
 	dir := filepath.Dir(dst)
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -222,12 +222,9 @@ func (s *Store[T]) Append(rows ...T) error {
 	}
 	var buf bytes.Buffer
 	for _, row := range rows {
-		b, err := json.Marshal(row)
-		if err != nil {
+		if err := encodeLine(&buf, row); err != nil {
 			return fmt.Errorf("results: encoding a row for %s: %w", s.path, err)
 		}
-		buf.Write(b) // json.Marshal never writes a raw newline
-		buf.WriteByte('\n')
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -304,4 +301,18 @@ func rollback(f *os.File, path string, size int64, n int, cause error) error {
 	}
 	f.Sync()
 	return fmt.Errorf("results: appending %d bytes to %s: %w (nothing of this append was kept; free space or raise the limit and retry)", n, path, cause)
+}
+
+// encodeLine appends v's JSON and a newline to buf. HTML escaping is off, so
+// that raw JSON inside a row (a Memo's settings) is written byte for byte as
+// given; JSON never holds a raw newline, so each row is one line.
+func encodeLine(buf *bytes.Buffer, v any) error {
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	n := buf.Len()
+	if err := enc.Encode(v); err != nil {
+		buf.Truncate(n)
+		return err
+	}
+	return nil
 }
