@@ -42,6 +42,9 @@ func rowKey(r Row) string { return r.Key }
 // always returned as read back from JSON, also right after computing them,
 // so a first run and a re-run see the same values (a Num ±Inf reads back as
 // NaN). R must survive JSON the way settings must (see Key).
+//
+// Give each result type its own file: a row stored for another R counts as
+// missing, and storing over it replaces it.
 type Memo[S, R any] struct {
 	store  *Store[Row]
 	schema string
@@ -57,6 +60,9 @@ func OpenMemo[S, R any](path, schema string) (*Memo[S, R], error) {
 	st, err := OpenStore(path, rowKey)
 	if err != nil {
 		return nil, err
+	}
+	if st.Has("") {
+		return nil, fmt.Errorf("results: %s is not a memo file (a row without a key); give the memo a file of its own", path)
 	}
 	return &Memo[S, R]{store: st, schema: schema, rtype: TypeSignature(reflect.TypeFor[R]())}, nil
 }

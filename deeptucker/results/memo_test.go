@@ -241,6 +241,14 @@ func TestMemoRefusesHandEditedRowsAndUnstorableResults(t *testing.T) {
 	if ml.Len() != 0 {
 		t.Error("nothing may be stored for a refused result")
 	}
+	plain := filepath.Join(t.TempDir(), "plain.jsonl")
+	os.WriteFile(plain, []byte("{\"K\":\"a\",\"V\":1}\n"), 0o644)
+	if _, err := OpenMemo[int, int](plain, "v1"); err == nil || !strings.Contains(err.Error(), "not a memo file") {
+		t.Errorf("a Store of other rows opened as a memo: error %v", err)
+	}
+	if err := Merge(filepath.Join(t.TempDir(), "m.jsonl"), plain); err == nil || !strings.Contains(err.Error(), "not a memo file") {
+		t.Errorf("merging a Store of other rows: error %v", err)
+	}
 	if _, err := OpenMemo[int, int](path, ""); err == nil {
 		t.Error("an empty schema must be refused")
 	}

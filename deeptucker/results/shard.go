@@ -154,6 +154,9 @@ func Merge(dst string, srcs ...string) error {
 			return err
 		}
 		for _, r := range st.Rows() {
+			if r.Key == "" {
+				return fmt.Errorf("results: %s is not a memo file (a row without a key); Merge joins the files of a Memo", file)
+			}
 			if o, ok := merged[r.Key]; ok {
 				if o.row.Schema != r.Schema || o.row.ResultType != r.ResultType ||
 					!bytes.Equal(o.row.Settings, r.Settings) || !bytes.Equal(o.row.Result, r.Result) {
