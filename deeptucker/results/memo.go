@@ -76,8 +76,8 @@ func (m *Memo[S, R]) Schema() string { return m.schema }
 // Len is the number of stored rows, of any result type.
 func (m *Memo[S, R]) Len() int { return m.store.Len() }
 
-// Store is the underlying store, for its Torn record.
-func (m *Memo[S, R]) Store() *Store[Row] { return m.store }
+// Torn lists the torn last lines set aside (see Store.Torn).
+func (m *Memo[S, R]) Torn() []string { return m.store.Torn() }
 
 // Key returns the key of settings under the memo's schema (for Shard.Owns).
 func (m *Memo[S, R]) Key(settings S) (string, error) { return Key(m.schema, settings) }
