@@ -3,10 +3,12 @@ package experiment
 import (
 	"path/filepath"
 	"time"
+
+	"github.com/deeptucker/deeptucker/deeptucker/results"
 )
 
 // Timing is the measured wall time of one stage of a notebook (one cell's
-// work, say), kept in <results>/timings.jsonl: GoNB runs every cell as its own
+// work, say), kept in <results>/timings.jsonl (a durable results.Store): GoNB runs every cell as its own
 // process, so the last cell reads the others' times from there.
 type Timing struct {
 	Stage   string
@@ -32,7 +34,11 @@ func RecordTiming(dir, stage string, elapsed time.Duration, computed int) error 
 	if old, ok := s.Get(stage); ok && computed == 0 && old.Computed > 0 {
 		return nil
 	}
-	return s.Append(Timing{Stage: stage, Profile: Profile(), Seconds: elapsed.Seconds(), Computed: computed, At: time.Now().UTC()})
+	profile, err := results.Profile()
+	if err != nil {
+		return err
+	}
+	return s.Append(Timing{Stage: stage, Profile: profile, Seconds: elapsed.Seconds(), Computed: computed, At: time.Now().UTC()})
 }
 
 // Timings returns the recorded stages of a results folder, in the order first
