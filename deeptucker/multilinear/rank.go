@@ -1,3 +1,6 @@
+package multilinear
+
+import "strconv"
 
 // FormatRank writes a multilinear rank as the paper does: (3,4,3).
 func FormatRank(rank []int) string {
