@@ -16,7 +16,9 @@ type Grid struct {
 }
 
 // Size is the number of runs per problem.
-func (g Grid) Size() int { return len(g.Depths) * max(1, len(g.Stds)) * max(1, len(g.LRs)) * len(g.Seeds) }
+func (g Grid) Size() int {
+	return len(g.Depths) * max(1, len(g.Stds)) * max(1, len(g.LRs)) * len(g.Seeds)
+}
 
 // String describes the grid in one line.
 func (g Grid) String() string {

@@ -82,11 +82,11 @@ func (o Outcome) LearnedRank(relTol float64) []int {
 // History is one run's diagnostics over training, plain data that survives JSON: Fig. 3 plots ColumnNorms
 // and SliceNorms of mode 1 (index 0).
 type History struct {
-	Steps                             []int
-	TrainLoss, HeldOutMSE, HeldOutR2  []results.Num
-	Epsilon                           []results.Num
-	SliceNorms, ColumnNorms, WNorms   [][][]results.Num // [mode][r][record]
-	Extra                             map[string][][]results.Num `json:",omitempty"` // [name][record][k]
+	Steps                            []int
+	TrainLoss, HeldOutMSE, HeldOutR2 []results.Num
+	Epsilon                          []results.Num
+	SliceNorms, ColumnNorms, WNorms  [][][]results.Num          // [mode][r][record]
+	Extra                            map[string][][]results.Num `json:",omitempty"` // [name][record][k]
 }
 
 // StepsF returns the record steps as float64, the x axis of a plot.

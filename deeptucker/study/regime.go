@@ -39,8 +39,10 @@ func (r Regime) String() string {
 // authors' balanced init with std 0.005, Adam (GoMLX's, epsilon 1e-10) at lr 0.01, float64, full batch, 6,000
 // steps, data at Frobenius norm 1.
 var Shows = Regime{
-	Name:  "shows",
-	Model: func(shape []int, depth int) *dt.ModelBuilder { return dt.NewModel(shape...).Depth(depth).Balanced(0.005) },
+	Name: "shows",
+	Model: func(shape []int, depth int) *dt.ModelBuilder {
+		return dt.NewModel(shape...).Depth(depth).Balanced(0.005)
+	},
 	Training: func() *dt.TrainingBuilder {
 		return dt.NewTraining().Adam(0.01).Epsilon(1e-10).Steps(6000).RecordEvery(600)
 	},
@@ -52,8 +54,10 @@ var Shows = Regime{
 // index order (the last one partial, never reshuffled), raw data scale, 25,000 epochs (EpochSteps). The init
 // std 0.01 and lr 0.001 are the values at which every depth trains on the real data.
 var Authors = Regime{
-	Name:  "authors",
-	Model: func(shape []int, depth int) *dt.ModelBuilder { return dt.NewModel(shape...).Depth(depth).Balanced(0.01) },
+	Name: "authors",
+	Model: func(shape []int, depth int) *dt.ModelBuilder {
+		return dt.NewModel(shape...).Depth(depth).Balanced(0.01)
+	},
 	Training: func() *dt.TrainingBuilder {
 		return dt.NewTraining().Optimizer(dt.KerasAdam(0.9, 0.999, 1e-7), 0.001).Float32().
 			BatchSize(AuthorsBatch).BatchOrder(dt.IndexOrder).Steps(25000).RecordEvery(2500)
@@ -71,8 +75,10 @@ func EpochSteps(nTrain, epochs int) int { return epochs * max(1, nTrain/AuthorsB
 // GradientFlow is the theory's setting: plain gradient descent (a small constant step approximates the
 // gradient flow of section 4), float64, full batch, balanced init.
 var GradientFlow = Regime{
-	Name:     "gradient-flow",
-	Model:    func(shape []int, depth int) *dt.ModelBuilder { return dt.NewModel(shape...).Depth(depth).Balanced(0.05) },
+	Name: "gradient-flow",
+	Model: func(shape []int, depth int) *dt.ModelBuilder {
+		return dt.NewModel(shape...).Depth(depth).Balanced(0.05)
+	},
 	Training: func() *dt.TrainingBuilder { return dt.NewTraining().GradientDescent(1).Steps(2000).RecordEvery(40) },
 	Scale:    datasets.ScaleNorm1,
 }

@@ -99,7 +99,9 @@ func TestChangedSettingsRetrainExactlyWhatTheyTouch(t *testing.T) {
 			edited := dt.InitScheme{Name: dt.GaussianInit.Name, Draw: func(m *dt.Model, seed uint64, std float64) (*dt.Params, error) {
 				return dt.GaussianInit.Draw(m, seed+100, std)
 			}}
-			s.model = func(shape []int, depth int) *dt.ModelBuilder { return dt.NewModel(shape...).Depth(depth).Init(edited, 0.1) }
+			s.model = func(shape []int, depth int) *dt.ModelBuilder {
+				return dt.NewModel(shape...).Depth(depth).Init(edited, 0.1)
+			}
 		}, 4},
 		{"steps", func(s *setup) {
 			s.training = func() *dt.TrainingBuilder { return dt.NewTraining().Adam(0.01).Steps(7).RecordEvery(3) }
@@ -123,7 +125,9 @@ func TestChangedSettingsRetrainExactlyWhatTheyTouch(t *testing.T) {
 			s.training = func() *dt.TrainingBuilder { return dt.NewTraining().Adam(0.01).Float32().Steps(6).RecordEvery(3) }
 		}, 4},
 		{"objective term", func(s *setup) {
-			s.training = func() *dt.TrainingBuilder { return dt.NewTraining().Adam(0.01).AddTerm(dt.L1Core(1e-3)).Steps(6).RecordEvery(3) }
+			s.training = func() *dt.TrainingBuilder {
+				return dt.NewTraining().Adam(0.01).AddTerm(dt.L1Core(1e-3)).Steps(6).RecordEvery(3)
+			}
 		}, 4},
 		{"objective term's weight under the same name", func(s *setup) {
 			term := dt.L1Core(1e-3)
