@@ -1,8 +1,9 @@
 # Deep Tucker: the commands the README lists. `make help` describes them.
 #
 #   make lab    setup, then JupyterLab on notebooks/ (127.0.0.1, token auth)
-#   make test   setup, go test ./..., every notebook headless (ci profile),
-#               the Dockerfile checks, then the browser test
+#   make test   go test ./... and the Dockerfile checks (while setup runs),
+#               every notebook headless (ci profile), setup idempotence, the
+#               browser test, XLA CPU; ends "make test: N passed, M failed"
 #
 # Variables (environment or `make VAR=value`):
 #   DEEPTUCKER_PROFILE   ci | full: notebook workload for `make test`/`make
@@ -25,7 +26,7 @@ endif
 NOTEBOOK_PROFILE := $(or $(DEEPTUCKER_PROFILE),ci)
 
 .PHONY: help setup lab test test-go test-xla-cpu notebooks notebook-smoke browser-test check-docker \
-	check-setup requirements clean distclean
+	check-setup check-lab figures requirements clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -36,9 +37,35 @@ setup: ## install Go tools, .venv (JupyterLab, nbconvert) and the kernelspec; id
 lab: setup ## start JupyterLab on notebooks/ (127.0.0.1, token) with the Go (deep Tucker) kernel
 	@bash kernel/lab.sh
 
-test: setup ## everything CI runs: Go tests, notebooks, Dockerfile checks, browser test, XLA CPU
-	@$(MAKE) --no-print-directory test-go notebooks check-docker check-setup browser-test test-xla-cpu
-	@echo "make test: 6 passed, 0 failed"
+# The checks of `make test`, in order. Each runs even when an earlier one
+# failed. test-go and check-docker need no setup: for `make test`, setup runs
+# in the background (DEEPTUCKER_SETUP_BACKGROUND, see kernel/setup.sh; log in
+# build/setup.log) while they run, and the other checks wait for it.
+TEST_CHECKS := test-go check-docker notebooks check-setup check-lab browser-test test-xla-cpu
+NO_SETUP_CHECKS := test-go check-docker
+
+test: setup ## everything CI runs: Go tests, Dockerfile checks, notebooks, setup idempotence, lab, browser test, XLA CPU
+	@unset DEEPTUCKER_SETUP_BACKGROUND; passed=0; failed=0; failures=(); setup_done=""; \
+	for check in $(TEST_CHECKS); do \
+		if [[ -z "$$setup_done" && " $(NO_SETUP_CHECKS) " != *" $$check "* ]]; then \
+			setup_done=1; \
+			while [[ ! -f build/setup.rc ]] && kill -0 "$$(cat build/setup.pid)" 2>/dev/null; do sleep 1; done; \
+			sed 's/^/    /' build/setup.log; \
+			[[ "$$(cat build/setup.rc 2>/dev/null)" == 0 ]] || echo "make test: setup FAILED (build/setup.log); the checks below need it"; \
+		fi; \
+		echo "=== make $$check"; start=$$SECONDS; \
+		if $(MAKE) --no-print-directory "$$check"; then \
+			passed=$$((passed + 1)); echo "=== make $$check: ok ($$((SECONDS - start))s)"; \
+		else \
+			failed=$$((failed + 1)); failures+=("$$check"); echo "=== make $$check: FAILED ($$((SECONDS - start))s)"; \
+		fi; \
+	done; \
+	while [[ ! -f build/setup.rc ]] && kill -0 "$$(cat build/setup.pid)" 2>/dev/null; do sleep 1; done; \
+	if ((failed > 0)); then echo "make test: failed: $${failures[*]}"; fi; \
+	echo "make test: $$passed passed, $$failed failed"; \
+	((failed == 0))
+
+test: export DEEPTUCKER_SETUP_BACKGROUND := 1
 
 test-go: ## go test ./... (real data from DEEPTUCKER_DATA_DIR when set)
 	@echo "test-go: DEEPTUCKER_DATA_DIR=$${DEEPTUCKER_DATA_DIR:-<unset>}"
@@ -58,12 +85,24 @@ test-xla-cpu: setup ## model tests and the quickstart notebook on XLA's CPU plug
 	GOMLX_BACKEND="$$backend" DEEPTUCKER_NB_OUT=$(ROOT)/build/notebooks-xla-cpu DEEPTUCKER_PROFILE=ci \
 		bash kernel/run-notebooks.sh notebooks/00-quickstart.ipynb
 
-browser-test: setup ## headless Chromium runs a notebook in JupyterLab; screenshot in build/browser
+browser-test: setup ## headless Chromium runs a notebook in JupyterLab, then renders figures to PNG in build/browser
+	@rm -rf build/gallery && mkdir -p build/gallery
+	KERNEL_GALLERY_DIR=$(ROOT)/build/gallery go test -count=1 -run '^TestGallery$$' ./kernel/
 	go run ./kernel/cmd/browsertest -out $(ROOT)/build/browser \
-		-notebook kernel/testdata/smoke.ipynb -saved build/notebooks/00-quickstart.ipynb
+		-notebook kernel/testdata/smoke.ipynb -saved build/notebooks/00-quickstart.ipynb \
+		-figures 'build/notebooks/*.ipynb' -gallery build/gallery
+
+figures: ## render the first figure of each executed notebook and kernel's gallery to PNG (build/figures), no JupyterLab
+	@rm -rf build/gallery && mkdir -p build/gallery
+	KERNEL_GALLERY_DIR=$(ROOT)/build/gallery go test -count=1 -run '^TestGallery$$' ./kernel/
+	go run ./kernel/cmd/browsertest -figures-only -out $(ROOT)/build/figures \
+		-figures 'build/notebooks/*.ipynb' -gallery build/gallery
 
 check-docker: ## static checks of Dockerfile (pinned base, non-root, token, same setup command)
 	go run ./kernel/cmd/dockercheck -dockerfile Dockerfile -makefile Makefile -ci .ci/run
+
+check-lab: setup ## start `make lab` for real: free port, token required and not inherited, bad configs refused
+	@bash kernel/check-lab.sh
 
 check-setup: ## run setup again and fail if it changed anything (idempotence)
 	@bash kernel/check-setup.sh

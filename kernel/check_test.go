@@ -75,13 +75,40 @@ func TestParseCheckLine(t *testing.T) {
 }
 
 func TestProfile(t *testing.T) {
-	for env, want := range map[string]string{"": ProfileFull, "full": ProfileFull, "ci": ProfileCI, "fast": ProfileFull} {
+	// The same table as results.Profile's test: the two must agree.
+	for env, want := range map[string]string{"": ProfileFull, "full": ProfileFull, "ci": ProfileCI} {
 		t.Setenv(ProfileEnv, env)
-		if got := Profile(); got != want {
-			t.Errorf("%s=%q: Profile() = %q, want %q", ProfileEnv, env, got, want)
+		if got, err := Profile(); got != want || err != nil {
+			t.Errorf("%s=%q: Profile() = %q, %v, want %q", ProfileEnv, env, got, err, want)
 		}
 		if got := ByProfile(3000, 300); (got == 300) != (want == ProfileCI) {
 			t.Errorf("%s=%q: ByProfile = %d", ProfileEnv, env, got)
 		}
+	}
+	for _, bad := range []string{"fast", "CI", " ci", "Full"} {
+		t.Setenv(ProfileEnv, bad)
+		if got, err := Profile(); err == nil || got != "" || !strings.Contains(err.Error(), "unset means") {
+			t.Errorf("%s=%q: Profile() = %q, %v; want an error naming the remedy", ProfileEnv, bad, got, err)
+		}
+		func() {
+			defer func() {
+				if r := recover(); r == nil {
+					t.Errorf("%s=%q: ByProfile did not panic", ProfileEnv, bad)
+				}
+			}()
+			ByProfile(1, 2)
+		}()
+	}
+}
+
+func TestStartStopsOnABadProfile(t *testing.T) {
+	t.Setenv(ProfileEnv, "fulll")
+	var b strings.Builder
+	if err := start(&b); err == nil || !strings.Contains(err.Error(), `"fulll"`) || b.Len() != 0 {
+		t.Errorf("start with a typo: err=%v, printed %q; want the error and nothing printed", err, b.String())
+	}
+	t.Setenv(ProfileEnv, "")
+	if err := start(&b); err != nil || !strings.Contains(b.String(), `profile "full"`) || !strings.Contains(b.String(), "1-2 min") {
+		t.Errorf("start: err=%v, printed %q", err, b.String())
 	}
 }

@@ -11,16 +11,36 @@
 //     factor columns ||A_1^{1,r}...A_k^{1,r} w_r^1||^2 (left) and of the core
 //     slices ||G_{r,:,:}||^2 (right): one Series per column r.
 //   - Grid: LinePlots in rows of Cols panels (Fig. 3 has one row per depth).
-//   - Scatter: x = depth (integer axis, seeded jitter), y = a count such as the
-//     mode-1 columns with squared norm > 0.01 (Fig. 4) or the multilinear rank
-//     (Fig. 5), colour = an error on a ColorScale with a colour bar:
+//   - Scatter: x = depth (integer axis), y = a count such as the mode-1
+//     columns with squared norm > 0.01 (Fig. 4) or the multilinear rank
+//     (Fig. 5), colour = an error or score on a ColorScale with a colour bar:
 //     ErrorScale is log10 from 1e-12 to 1e-4 (held-out MSE, Figs. 4-5),
-//     R2Scale linear from 0.8 to 0.97 (held-out R2, Figs. 6-7).
-//   - Table: headers and rows of escaped cells (Table 1); Row formats numbers.
+//     R2Scale linear from 0.8 to 0.97 (held-out R2, Figs. 6-7). Runs that
+//     tie on (depth, count) are spread sideways, symmetric about their tick
+//     (JitterX, at most ±0.3); a count never moves off its tick. Failed runs
+//     (NaN value, or Failed[i]) are grey crosses, or left out and counted
+//     with HideFailed.
+//   - Table: headers and rows of escaped cells (Table 1); Row formats numbers,
+//     MeanSD summarises repeated runs ("0.96 ± 0.01 (n=3)", "0.81 (n=1)").
+//   - Start: the first call of a notebook's first cell (a cell importing only
+//     this package): prints the profile and backend and warns that the next
+//     cell's first GoMLX compile takes about 1-2 minutes.
 //   - DisplayMarkdown, DisplayHTML: text, with $...$ maths in Markdown.
 //   - Progress: one line updated in place in the notebook, plain rate-limited
 //     lines in a terminal. Fit's hook is func(step int, records []Record):
 //     call p.Update(step, text) from it.
+//
+// One figure style everywhere. Colour: on every ColorScale the better end is
+// green and the worse end purple (HigherIsBetter says which end is better:
+// false for an error, true for a score), and the colour bar puts the better
+// end on top, marked "better". Values beyond the scale are drawn as
+// triangles pointing beyond it, and the bar's end reads "≤ Min" or "≥ Max":
+// a negative R2 is never shown as if it were the scale's minimum. Sizes:
+// 6 x 4 inches for a single plot (colour bar included), 4.2 x 2.8 inches per
+// Grid panel. Titles wrap to the figure's width; legends and colour bars sit
+// right of the axes. Give axis labels their unit, e.g. "time (s)".
+// TestGallery draws figures shaped like the notebooks'; `make figures`
+// renders them (and each executed notebook's first figure) to PNG to look at.
 //
 // Figures are SVG drawn by gonum.org/v1/plot. They are shown as an <img> with
 // a data: URI (plus the raw image/svg+xml): no JavaScript and no network, so
@@ -37,8 +57,9 @@
 //
 // Workload. DEEPTUCKER_PROFILE selects "full" (default: what the text
 // describes) or "ci" (what `make test` and CI run, a few minutes for all
-// notebooks on two cores, the first GoMLX compile of about 40 s included).
-// Choose sizes with ByProfile(full, ci), e.g. seeds := ByProfile(10, 2). The
+// notebooks on two cores, the first GoMLX compile included). Any other value
+// is an error: Profile returns it, MustProfile, IsCI and ByProfile panic with
+// it. Choose sizes with ByProfile(full, ci), e.g. seeds := ByProfile(10, 2). The
 // real datasets are found through DEEPTUCKER_DATA_DIR, which make sets.
 //
 // State between cells. Every GoNB cell runs as a new program: declarations
@@ -78,6 +99,9 @@
 //	make notebooks    every notebooks/*.ipynb headless (kernel/run-notebooks.sh)
 //	                  into build/notebooks, checked by kernel/cmd/nbcheck
 //	make browser-test headless Chromium runs kernel/testdata/smoke.ipynb in
-//	                  JupyterLab and opens the executed quickstart
+//	                  JupyterLab, opens the executed quickstart, checks that no
+//	                  news toast shows, and renders each executed notebook's
+//	                  first figure to PNG (build/browser/figures)
+//	make check-lab    starts `make lab` for real: port choice, token checks
 //	make test         all of it, plus go test ./... (what CI runs)
 package kernel

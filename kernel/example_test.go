@@ -3,6 +3,7 @@ package kernel_test
 import (
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"time"
 
@@ -36,7 +37,7 @@ func ExampleScatter() {
 		Y:       []float64{10, 10, 9, 10, 6, 7},
 		Value:   []float64{2e-7, 1e-7, 3e-9, 1e-9, 5e-10, 2e-9},
 		Color:   kernel.ErrorScale("held-out MSE"),
-		JitterX: 0.15, Seed: 1,
+		JitterX: 0.15,
 	}
 	svg, err := s.SVG()
 	fmt.Println(err, strings.Contains(svg, "held-out MSE"))
@@ -78,4 +79,26 @@ func ExampleProgress() {
 	}
 	// Output is timed, so it is not compared here; each line reads
 	// "step 2/3 (66%) 2ms loss=0.50".
+}
+
+// A notebook's first cell: what the next cell's first compile will cost.
+func ExampleStart() {
+	os.Setenv(kernel.ProfileEnv, "ci")
+	os.Setenv("GOMLX_BACKEND", "go")
+	defer os.Unsetenv(kernel.ProfileEnv)
+	kernel.Start()
+	// Output:
+	// deep Tucker: profile "ci", GoMLX backend "go".
+	// The next cell compiles GoMLX: about 1-2 min the first time (cached afterwards), with only [*] on screen.
+}
+
+// Table cells for repeated runs: a single run has no "± NaN".
+func ExampleMeanSD() {
+	fmt.Println(kernel.MeanSD([]float64{0.95, 0.97, 0.96}))
+	fmt.Println(kernel.MeanSD([]float64{0.81}))
+	fmt.Println(kernel.MeanSD([]float64{0.81, math.NaN()}))
+	// Output:
+	// 0.96 ± 0.01 (n=3)
+	// 0.81 (n=1)
+	// 0.81 (n=1, 1 failed)
 }

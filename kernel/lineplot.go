@@ -37,12 +37,14 @@ type LinePlot struct {
 
 // SVG renders the plot as a standalone SVG document.
 func (lp LinePlot) SVG() (string, error) {
-	p, legendW, err := lp.build()
+	p, legend, legendW, err := lp.build()
 	if err != nil {
 		return "", err
 	}
 	return renderSVG(sizeOr(lp.Width, defaultWidth), sizeOr(lp.Height, defaultHeight), func(dc draw.Canvas) {
-		drawWithLegend(p, legendW, dc)
+		dc.SetColor(color.White)
+		dc.Fill(dc.Rectangle.Path())
+		drawWithLegend(p, legend, legendW, dc)
 	})
 }
 
@@ -57,19 +59,24 @@ func (lp LinePlot) Display() error {
 	return nil
 }
 
-// build validates the series and returns the gonum plot and the width its
-// legend needs right of the axes (0 without legend).
-func (lp LinePlot) build() (*plot.Plot, vg.Length, error) {
+// build validates the series and returns the gonum plot, its legend (drawn
+// beside the axes, not by the plot) and the width that legend needs (0
+// without legend).
+func (lp LinePlot) build() (*plot.Plot, *plot.Legend, vg.Length, error) {
 	if len(lp.Series) == 0 {
-		return nil, 0, fmt.Errorf("%w: LinePlot %q has no series", errNoData, lp.Title)
+		return nil, nil, 0, fmt.Errorf("%w: LinePlot %q has no series", errNoData, lp.Title)
 	}
 	p := newPlot(lp.Title, lp.XLabel, lp.YLabel)
 	p.Add(plotter.NewGrid())
+	legend := plot.NewLegend()
+	legend.TextStyle = p.Legend.TextStyle
+	legend.ThumbnailWidth = vg.Points(16)
+	legend.Top, legend.Left = true, true
 	yLo, yHi := math.Inf(1), math.Inf(-1)
 	var legendW vg.Length
 	for i, s := range lp.Series {
 		if s.X != nil && len(s.X) != len(s.Y) {
-			return nil, 0, fmt.Errorf("kernel: LinePlot %q: series %d (%q) has len(X)=%d but len(Y)=%d",
+			return nil, nil, 0, fmt.Errorf("kernel: LinePlot %q: series %d (%q) has len(X)=%d but len(Y)=%d",
 				lp.Title, i, s.Name, len(s.X), len(s.Y))
 		}
 		pts := make(plotter.XYs, 0, len(s.Y))
@@ -81,8 +88,14 @@ func (lp LinePlot) build() (*plot.Plot, vg.Length, error) {
 			if !finite(x) || !finite(y) || (lp.LogY && y <= 0) {
 				continue
 			}
-			pts = append(pts, plotter.XY{X: x, Y: y})
 			yLo, yHi = math.Min(yLo, y), math.Max(yHi, y)
+			if lp.LogY {
+				// Drawn as log10(y) on a linear axis labelled in decades:
+				// gonum's LogScale misplaces the y-axis title's layout box,
+				// which left a wide gap under the plot title.
+				y = math.Log10(y)
+			}
+			pts = append(pts, plotter.XY{X: x, Y: y})
 		}
 		col, dashes := seriesStyle(i)
 		name := s.Name
@@ -90,7 +103,7 @@ func (lp LinePlot) build() (*plot.Plot, vg.Length, error) {
 		if len(pts) > 0 {
 			line, err := plotter.NewLine(pts)
 			if err != nil {
-				return nil, 0, fmt.Errorf("kernel: LinePlot %q: series %q: %w", lp.Title, s.Name, err)
+				return nil, nil, 0, fmt.Errorf("kernel: LinePlot %q: series %q: %w", lp.Title, s.Name, err)
 			}
 			line.Color, line.Dashes, line.Width = col, dashes, vg.Points(1.5)
 			p.Add(line)
@@ -100,30 +113,28 @@ func (lp LinePlot) build() (*plot.Plot, vg.Length, error) {
 			thumb = noThumb{}
 		}
 		if !lp.HideLegend && s.Name != "" {
-			p.Legend.Add(name, thumb)
-			if w := p.Legend.TextStyle.Width(name); w > legendW {
+			legend.Add(name, thumb)
+			if w := legend.TextStyle.Width(name); w > legendW {
 				legendW = w
 			}
 		}
 	}
 	if math.IsInf(yLo, 1) {
-		return nil, 0, fmt.Errorf("%w: LinePlot %q has no finite points (positive ones for LogY)", errNoData, lp.Title)
+		return nil, nil, 0, fmt.Errorf("%w: LinePlot %q has no finite points (positive ones for LogY)", errNoData, lp.Title)
 	}
 	if lp.LogY {
-		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = logTicker{}
-		// Whole decades, so that both ends carry a label; this also avoids
-		// gonum widening an empty range by +-1, below zero.
-		p.Y.Min = math.Pow(10, math.Floor(math.Log10(yLo)))
-		p.Y.Max = math.Pow(10, math.Ceil(math.Log10(yHi)))
+		p.Y.Tick.Marker = log10Ticker{}
+		// Whole decades, so that both ends carry a label.
+		p.Y.Min = math.Floor(math.Log10(yLo))
+		p.Y.Max = math.Ceil(math.Log10(yHi))
 		if p.Y.Min == p.Y.Max {
-			p.Y.Max *= 10
+			p.Y.Max++
 		}
 	}
 	if legendW > 0 {
-		legendW += p.Legend.ThumbnailWidth + vg.Points(14)
+		legendW += legend.ThumbnailWidth + vg.Points(16)
 	}
-	return p, legendW, nil
+	return p, &legend, legendW, nil
 }
 
 // noThumb is the empty legend icon of a series with nothing to draw.
@@ -131,18 +142,25 @@ type noThumb struct{}
 
 func (noThumb) Thumbnail(*draw.Canvas) {}
 
-// drawWithLegend draws p, keeping legendW on the right for its legend so
-// that the legend never hides the curves.
-func drawWithLegend(p *plot.Plot, legendW vg.Length, dc draw.Canvas) {
-	dc.SetColor(color.White)
-	dc.Fill(dc.Rectangle.Path())
-	dc = draw.Crop(dc, 0, 0, 0, -topMargin) // room above the title's ascenders
-	if legendW > 0 {
-		p.Legend.Top = true
-		p.Legend.XOffs = legendW
-		dc = draw.Crop(dc, 0, -legendW, 0, 0)
+// rightMargin keeps the last x tick label ("6000") off the canvas' edge.
+const rightMargin = vg.Length(8)
+
+// drawWithLegend draws p in dc, its title wrapped to fit, keeping legendW on
+// the right for the legend, which starts level with the top of the axes:
+// the legend never covers the curves or the tick labels.
+func drawWithLegend(p *plot.Plot, legend *plot.Legend, legendW vg.Length, dc draw.Canvas) {
+	dc = draw.Crop(dc, 0, -rightMargin, 0, -topMargin) // room above the title's ascenders
+	main := draw.Crop(dc, 0, -legendW, 0, 0)
+	fitTitle(p, main)
+	p.Draw(main)
+	if legendW > 0 && legend != nil {
+		data := p.DataCanvas(main)
+		strip := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: main.Max.X + vg.Points(10), Y: data.Min.Y},
+			Max: vg.Point{X: dc.Max.X, Y: data.Max.Y},
+		}}
+		legend.Draw(strip)
 	}
-	p.Draw(dc)
 }
 
 // Grid lays out line plots in rows of Cols panels: the paper's Fig. 3 has one
@@ -167,29 +185,45 @@ func (g Grid) SVG() (string, error) {
 	}
 	rows := (len(g.Panels) + g.Cols - 1) / g.Cols
 	plots := make([][]*plot.Plot, rows)
-	legends := make([][]vg.Length, rows)
+	legends := make([][]*plot.Legend, rows)
 	for r := range plots {
 		plots[r] = make([]*plot.Plot, g.Cols)
-		legends[r] = make([]vg.Length, g.Cols)
+		legends[r] = make([]*plot.Legend, g.Cols)
 	}
+	// One legend width per column, so that the panels of a column stay aligned.
+	legendW := make([]vg.Length, g.Cols)
 	for i, panel := range g.Panels {
-		p, legendW, err := panel.build()
+		p, legend, w, err := panel.build()
 		if err != nil {
 			return "", fmt.Errorf("kernel: Grid %q panel %d: %w", g.Title, i, err)
 		}
-		plots[i/g.Cols][i%g.Cols], legends[i/g.Cols][i%g.Cols] = p, legendW
+		plots[i/g.Cols][i%g.Cols], legends[i/g.Cols][i%g.Cols] = p, legend
+		legendW[i%g.Cols] = max(legendW[i%g.Cols], w)
 	}
 	pw, ph := sizeOr(g.PanelWidth, defaultPanelWidth), sizeOr(g.PanelHeight, defaultPanelHeight)
-	titleH := 0.0
-	if g.Title != "" {
-		titleH = 0.4
+	// Panel titles wrap to their panel before the axes are aligned, so that
+	// alignment accounts for a title of two lines.
+	for i := range g.Panels {
+		p, c := plots[i/g.Cols][i%g.Cols], i%g.Cols
+		w := vg.Length(pw)*vg.Inch - legendW[c] - rightMargin - vg.Points(10)
+		p.Title.Text, p.Title.TextStyle = wrapText(p.Title.TextStyle, p.Title.Text, w)
 	}
-	return renderSVG(pw*float64(g.Cols), ph*float64(rows)+titleH, func(dc draw.Canvas) {
-		if g.Title != "" {
-			st := newPlot(g.Title, "", "").Title.TextStyle
+	width := pw * float64(g.Cols)
+	// The title wraps to the figure's width; the figure grows by its height.
+	st := newPlot(g.Title, "", "").Title.TextStyle
+	st.Font.Size = vg.Points(14)
+	title, st := wrapText(st, g.Title, vg.Length(width)*vg.Inch-vg.Points(12))
+	titleH := vg.Length(0)
+	if title != "" {
+		titleH = st.Height(title) + vg.Points(10)
+	}
+	return renderSVG(width, ph*float64(rows)+float64(titleH/vg.Inch), func(dc draw.Canvas) {
+		dc.SetColor(color.White)
+		dc.Fill(dc.Rectangle.Path())
+		if title != "" {
 			st.XAlign, st.YAlign = draw.XCenter, draw.YTop
-			dc.FillText(st, vg.Point{X: dc.Center().X, Y: dc.Max.Y - vg.Points(4)}, g.Title)
-			dc = draw.Crop(dc, 0, 0, 0, -vg.Length(titleH)*vg.Inch)
+			dc.FillText(st, vg.Point{X: dc.Center().X, Y: dc.Max.Y - vg.Points(4)}, title)
+			dc = draw.Crop(dc, 0, 0, 0, -titleH)
 		}
 		tiles := draw.Tiles{Rows: rows, Cols: g.Cols, PadX: vg.Points(6), PadY: vg.Points(6)}
 		var cells [][]draw.Canvas
@@ -206,7 +240,7 @@ func (g Grid) SVG() (string, error) {
 				if cells != nil {
 					cell = cells[r][c]
 				}
-				drawWithLegend(plots[r][c], legends[r][c], cell)
+				drawWithLegend(plots[r][c], legends[r][c], legendW[c], cell)
 			}
 		}
 	})

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Executes notebooks headless under the "deeptucker-go" kernel with nbconvert,
+# Executes notebooks headless under the "deeptucker-go" kernel (nbclient, via
+# kernel/run-notebook.py, which streams each cell's printed lines and progress),
 # writes the executed copies to build/notebooks/ (never committed), then checks
 # them with kernel/cmd/nbcheck. Exits non-zero when any cell errors, a CHECK
 # line is out of bounds, or a declared figure/table is missing.
@@ -11,6 +12,8 @@
 #                       `make test` and `make notebooks` set ci unless given.
 #   DEEPTUCKER_NB_OUT   output directory (default build/notebooks)
 #   DEEPTUCKER_CELL_TIMEOUT  seconds one cell may run (default 1800; -1 = none)
+#   DEEPTUCKER_NB_PROGRESS_EVERY  seconds between two streamed progress lines
+#                       of one progress block (default 15)
 #   CI                  when set, a notebook committed with outputs is an error
 # The kernel's own log (GoNB, compiler) goes to <out>/<name>.log, shown on failure.
 # Run `make setup` first (make does).
@@ -67,14 +70,14 @@ for nb in "$@"; do
 	rm -f "$out/$name.ipynb"
 	start=$SECONDS
 	echo "run-notebooks: $name: executing"
-	# --allow-errors: keep executing and always write the executed copy, so
-	# that a failure can be read in it; nbcheck turns errors into failure.
-	if ! "$venv/bin/jupyter" nbconvert --to notebook --execute --allow-errors \
-		--ExecutePreprocessor.kernel_name="$kernel_name" \
-		--ExecutePreprocessor.timeout="$cell_timeout" \
-		--ExecutePreprocessor.startup_timeout=180 \
-		--output-dir "$out" "$nb" >"$log" 2>&1; then
-		echo "run-notebooks: $name: nbconvert FAILED after $((SECONDS - start))s; end of ${log#"$root"/}:"
+	# Errors are allowed: execution goes on and the executed copy is always
+	# written, so that a failure can be read in it; nbcheck turns errors into
+	# failure. Cell starts, printed lines and progress stream to stdout; the
+	# kernel's own log goes to $log.
+	if ! "$venv/bin/python" "$root/kernel/run-notebook.py" "$nb" "$out/$name.ipynb" \
+		--kernel "$kernel_name" --timeout "$cell_timeout" --startup-timeout 180 \
+		--progress-every "${DEEPTUCKER_NB_PROGRESS_EVERY:-15}" 2>"$log"; then
+		echo "run-notebooks: $name: execution FAILED after $((SECONDS - start))s; end of ${log#"$root"/}:"
 		grep -v '^[IW][0-9]\{4\} ' "$log" | tail -n 25 | sed 's/^/    /'
 		failed+=("$name")
 		continue

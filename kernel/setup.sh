@@ -8,6 +8,8 @@
 #   - the Go tools pinned by go.mod's `tool` directives (gonb, goimports,
 #     gopls) into .venv/bin;
 #   - JupyterLab, nbconvert and nbclient, pinned in kernel/requirements.txt;
+#   - JupyterLab settings (.venv/share/jupyter/lab/settings/overrides.json):
+#     no news pop-up, no update check;
 #   - the Jupyter kernelspec "deeptucker-go" ("Go (deep Tucker)") in
 #     .venv/share/jupyter/kernels, which starts GoNB through kernel/gonb-kernel
 #     with a go.work that uses this clone: a notebook's first cell can import
@@ -30,6 +32,24 @@ die() {
 }
 # version_ge A B: whether dotted version A >= B.
 version_ge() { [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" == "$2" ]]; }
+
+# `make test` sets DEEPTUCKER_SETUP_BACKGROUND: setup then runs in the
+# background (log build/setup.log, exit status build/setup.rc, pid
+# build/setup.pid) while the checks that need no setup (go test, Dockerfile)
+# run; the others wait for build/setup.rc.
+if [[ -n "${DEEPTUCKER_SETUP_BACKGROUND:-}" ]]; then
+	mkdir -p "$root/build"
+	rm -f "$root/build/setup.rc"
+	(
+		unset DEEPTUCKER_SETUP_BACKGROUND
+		rc=0
+		bash "${BASH_SOURCE[0]}" >"$root/build/setup.log" 2>&1 || rc=$?
+		echo "$rc" >"$root/build/setup.rc"
+	) &
+	echo $! >"$root/build/setup.pid"
+	say "running in the background (log: build/setup.log) while the checks that need no setup run"
+	exit 0
+fi
 
 # GoNB takes the go.work paths as one comma-separated flag, and the JSON
 # below is written by Python: keep the path to plain characters.
@@ -162,6 +182,21 @@ if [[ -n "$gonb_dir" && -f "$gonb_dir/internal/kernel/Go_gopher_favicon.svg" ]];
 	replace_if_changed "$gonb_dir/internal/kernel/Go_gopher_favicon.svg" "$spec_dir/logo-svg.svg" || true
 	chmod 644 "$spec_dir/logo-svg.svg"
 fi
+
+# JupyterLab settings for this clone's lab: no "news" pop-up over the
+# outputs and no update check (both would contact jupyter.org). JupyterLab
+# reads overrides.json from <sys.prefix>/share/jupyter/lab/settings.
+settings_dir="$venv/share/jupyter/lab/settings"
+mkdir -p "$settings_dir"
+cat >"$scratch/overrides.json" <<'JSON'
+{
+  "@jupyterlab/apputils-extension:notification": {
+    "fetchNews": "false",
+    "checkForUpdates": false
+  }
+}
+JSON
+replace_if_changed "$scratch/overrides.json" "$settings_dir/overrides.json" && changed=1
 
 # Jupyter must resolve the name to this spec, not to one of the same name in
 # the user's own Jupyter directories.

@@ -77,6 +77,7 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 	}
 	p.X.Tick.Marker, p.Y.Tick.Marker = cleanTicker{}, cleanTicker{}
 	p.Title.TextStyle.Font.Size = vg.Points(13)
+	p.Title.Padding = vg.Points(6)
 	p.Legend.TextStyle.Font.Size = vg.Points(10)
 	return p
 }
@@ -150,6 +151,18 @@ func (logTicker) Ticks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
+// log10Ticker is logTicker for an axis whose coordinates are already
+// log10 of the values: ticks at log10 of the decades, labelled "1e-3".
+type log10Ticker struct{}
+
+func (log10Ticker) Ticks(lo, hi float64) []plot.Tick {
+	ticks := logTicker{}.Ticks(math.Pow(10, lo), math.Pow(10, hi)*(1+1e-12))
+	for i := range ticks {
+		ticks[i].Value = math.Log10(ticks[i].Value)
+	}
+	return ticks
+}
+
 // formatPow10 writes 10^k the way the paper's axes do: 1e-6, 1, 1e3.
 func formatPow10(k int) string {
 	if k == 0 {
@@ -188,3 +201,48 @@ func (integerTicker) Ticks(lo, hi float64) []plot.Tick {
 
 // errNoData is returned when there is nothing at all to draw.
 var errNoData = errors.New("kernel: nothing to plot")
+
+// wrapText breaks text at spaces into lines no wider than width in style
+// sty, and shrinks the font (down to 8 pt) while a single word is still too
+// wide. It returns the text with "\n" between lines and the style to use.
+func wrapText(sty draw.TextStyle, text string, width vg.Length) (string, draw.TextStyle) {
+	if text == "" || width <= 0 {
+		return text, sty
+	}
+	for {
+		lines, fits := wrapLines(sty, strings.Fields(text), width)
+		if fits || sty.Font.Size <= vg.Points(8) {
+			return strings.Join(lines, "\n"), sty
+		}
+		sty.Font.Size -= vg.Points(1)
+	}
+}
+
+// wrapLines fills lines greedily; fits is false when one word alone is
+// wider than width.
+func wrapLines(sty draw.TextStyle, words []string, width vg.Length) (lines []string, fits bool) {
+	fits = true
+	cur := ""
+	for _, w := range words {
+		try := w
+		if cur != "" {
+			try = cur + " " + w
+		}
+		if cur == "" || sty.Width(try) <= width {
+			cur = try
+		} else {
+			lines = append(lines, cur)
+			cur = w
+		}
+		if sty.Width(w) > width {
+			fits = false
+		}
+	}
+	return append(lines, cur), fits
+}
+
+// fitTitle wraps (and if need be shrinks) the plot's title to the width of
+// the canvas it will be drawn on, so that no title starts off-canvas.
+func fitTitle(p *plot.Plot, dc draw.Canvas) {
+	p.Title.Text, p.Title.TextStyle = wrapText(p.Title.TextStyle, p.Title.Text, dc.Max.X-dc.Min.X-vg.Points(4))
+}

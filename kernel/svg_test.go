@@ -4,12 +4,18 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"html"
 	"image/color"
 	"io"
 	"math"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 // checkSVG asserts what every figure must satisfy: well-formed XML with an
@@ -72,7 +78,7 @@ func strokePaths(svg string, c color.Color) []string {
 func texts(svg string) []string {
 	var out []string
 	for _, m := range reSVGText.FindAllStringSubmatch(svg, -1) {
-		out = append(out, strings.TrimSpace(m[1]))
+		out = append(out, html.UnescapeString(strings.TrimSpace(m[1])))
 	}
 	return out
 }
@@ -219,5 +225,46 @@ func TestLogTicker(t *testing.T) {
 	}
 	if got := (logTicker{}).Ticks(0, 1); got != nil {
 		t.Errorf("non-positive range gave ticks %v", got)
+	}
+}
+
+// reSVGTextPos matches an unrotated text element as vgsvg writes it.
+var reSVGTextPos = regexp.MustCompile(`<text x="([-0-9.e]+)" y="([-0-9.e]+)" transform="scale\(1, -1\)"\s*style="[^"]*font-size:([0-9.]+)px"\s*>([^<]*)</text>`)
+
+// reSVGRotated matches a rotated text (axis titles), checked by eye only.
+var reSVGRotated = regexp.MustCompile(`<g transform="rotate\([^)]*\)">\s*<text[^>]*>[^<]*</text>`)
+
+// reSVGSize matches the root element's size in points.
+var reSVGSize = regexp.MustCompile(`<svg width="([0-9.]+)pt" height="([0-9.]+)pt"`)
+
+// checkTextInside asserts that every unrotated text of the figure (titles,
+// tick labels, legend entries) lies wholly on the canvas: no label is cut at
+// an edge. Widths come from the same font metrics the layout uses.
+func checkTextInside(t *testing.T, name, svg string) {
+	t.Helper()
+	m := reSVGSize.FindStringSubmatch(svg)
+	if m == nil {
+		t.Fatalf("%s: no <svg width=... height=...>", name)
+	}
+	w, _ := strconv.ParseFloat(m[1], 64)
+	h, _ := strconv.ParseFloat(m[2], 64)
+	n := 0
+	unrotated := reSVGRotated.ReplaceAllString(svg, "")
+	for _, tm := range reSVGTextPos.FindAllStringSubmatch(unrotated, -1) {
+		x, _ := strconv.ParseFloat(tm[1], 64)
+		y, _ := strconv.ParseFloat(tm[2], 64)
+		size, _ := strconv.ParseFloat(tm[3], 64)
+		txt := html.UnescapeString(tm[4])
+		f := sansFont
+		f.Size = vg.Points(size)
+		width := float64(draw.TextStyle{Font: f, Handler: plot.DefaultTextHandler}.Width(txt))
+		baseline := h + y // the text is flipped inside a flipped group
+		if x < -0.5 || x+width > w+0.5 || baseline-0.7*size < -0.5 || baseline > h+0.5 {
+			t.Errorf("%s: text %q at x=%.1f..%.1f, baseline %.1f, leaves the %gx%g canvas", name, txt, x, x+width, baseline, w, h)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Errorf("%s: found no text to check; has vgsvg's output format changed?", name)
 	}
 }

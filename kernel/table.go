@@ -95,3 +95,38 @@ func isNumber(cell string) bool {
 	_, err := strconv.ParseFloat(strings.TrimSpace(cell), 64)
 	return err == nil
 }
+
+// MeanSD summarises the runs of one table cell as "mean ± sd (n=k)", with
+// the sample standard deviation and 4 significant digits: "0.9612 ± 0.0031
+// (n=3)". A single run reads "0.81 (n=1)", not "± NaN". NaN or infinite
+// values are failed runs: left out of the mean and counted, "(n=2, 1 failed)";
+// with no finite value at all it reads "– (n=0, 2 failed)".
+func MeanSD(values []float64) string {
+	var ok []float64
+	for _, v := range values {
+		if finite(v) {
+			ok = append(ok, v)
+		}
+	}
+	n := fmt.Sprintf("n=%d", len(ok))
+	if failed := len(values) - len(ok); failed > 0 {
+		n += fmt.Sprintf(", %d failed", failed)
+	}
+	switch len(ok) {
+	case 0:
+		return "– (" + n + ")"
+	case 1:
+		return FormatFloat(ok[0]) + " (" + n + ")"
+	}
+	mean := 0.0
+	for _, v := range ok {
+		mean += v
+	}
+	mean /= float64(len(ok))
+	ss := 0.0
+	for _, v := range ok {
+		ss += (v - mean) * (v - mean)
+	}
+	sd := math.Sqrt(ss / float64(len(ok)-1))
+	return FormatFloat(mean) + " ± " + FormatFloat(sd) + " (" + n + ")"
+}

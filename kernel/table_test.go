@@ -66,3 +66,26 @@ func TestRowFormats(t *testing.T) {
 		t.Errorf("Row = %q, want %q", got, want)
 	}
 }
+
+func TestMeanSD(t *testing.T) {
+	cases := []struct {
+		in   []float64
+		want string
+	}{
+		// mean 2, sample sd sqrt(((1-2)^2+(3-2)^2)/1) = 1.414
+		{[]float64{1, 3}, "2 ± 1.414 (n=2)"},
+		{[]float64{0.81}, "0.81 (n=1)"},
+		{[]float64{0.81, math.NaN()}, "0.81 (n=1, 1 failed)"},
+		{[]float64{math.NaN(), math.Inf(-1)}, "– (n=0, 2 failed)"},
+		{nil, "– (n=0)"},
+		{[]float64{0.96, 0.96, 0.96}, "0.96 ± 0 (n=3)"},
+	}
+	for _, c := range cases {
+		if got := MeanSD(c.in); got != c.want {
+			t.Errorf("MeanSD(%v) = %q, want %q", c.in, got, c.want)
+		}
+		if strings.Contains(MeanSD(c.in), "NaN") {
+			t.Errorf("MeanSD(%v) prints NaN", c.in)
+		}
+	}
+}

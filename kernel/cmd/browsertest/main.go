@@ -5,15 +5,26 @@
 //  1. opens -notebook, runs all its cells under the "deeptucker-go" kernel,
 //     waits for every cell to finish, then checks that no cell failed and
 //     that figures (<img> with a decoded picture) and tables rendered;
+//
 //  2. opens -saved (an executed copy written by nbconvert, so an untrusted
 //     notebook whose HTML JupyterLab sanitises) without running it, and
 //     checks that its saved figures and tables render too.
+//
+//  3. checks that JupyterLab shows no "news" toast: the project's lab
+//     settings (.venv/share/jupyter/lab/settings/overrides.json, written by
+//     kernel/setup.sh) turn news and update checks off;
+//
+//  4. renders the first figure of each executed notebook matching -figures
+//     (and every SVG in -gallery) alone in the browser, saves it as PNG in
+//     -out/figures for a person to look at, and fails when a text of the
+//     figure (title, tick label, legend) leaves the figure's canvas with the
+//     browser's own fonts. Notebooks not executed yet are skipped.
 //
 // Each step saves a screenshot in -out. The repository's notebooks are never
 // modified: JupyterLab serves copies from -out/lab.
 //
 //	go run ./kernel/cmd/browsertest -out build/browser -notebook kernel/testdata/smoke.ipynb \
-//		-saved build/notebooks/00-quickstart.ipynb
+//		-saved build/notebooks/00-quickstart.ipynb -figures "build/notebooks/*.ipynb"
 //
 // Run `make setup` first (make browser-test does), and install Chromium
 // (Debian: apt-get install chromium). go-rod never downloads a browser here.
@@ -53,6 +64,9 @@ func main() {
 		saved    = flag.String("saved", "", "executed notebook to open without running (skipped when empty or missing)")
 		chromium = flag.String("chromium", "", "Chromium binary (default: chromium, chromium-browser or google-chrome on PATH)")
 		timeout  = flag.Duration("timeout", 10*time.Minute, "limit for the whole test")
+		figures  = flag.String("figures", "", "glob of executed notebooks whose first figure is rendered to PNG")
+		gallery  = flag.String("gallery", "", "directory of SVG files, each rendered to PNG (e.g. kernel's TestGallery output)")
+		figsOnly = flag.Bool("figures-only", false, "only render -figures and -gallery (no JupyterLab)")
 	)
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
@@ -60,7 +74,8 @@ func main() {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	err := run(ctx, config{root: *root, out: *out, notebook: *nbPath, saved: *saved, chromium: *chromium})
+	err := run(ctx, config{root: *root, out: *out, notebook: *nbPath, saved: *saved, chromium: *chromium,
+		figures: *figures, gallery: *gallery, figuresOnly: *figsOnly})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "browsertest: FAILED: %v\n", err)
 		os.Exit(1)
@@ -69,6 +84,8 @@ func main() {
 
 type config struct {
 	root, out, notebook, saved, chromium string
+	figures, gallery                     string
+	figuresOnly                          bool
 }
 
 func run(ctx context.Context, cfg config) error {
@@ -80,13 +97,16 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	jupyter := filepath.Join(root, ".venv", "bin", "jupyter")
-	if _, err := os.Stat(jupyter); err != nil {
-		return fmt.Errorf("%s not found: run 'make setup' first", jupyter)
-	}
 	bin, err := findChromium(cfg.chromium)
 	if err != nil {
 		return err
+	}
+	if cfg.figuresOnly {
+		return renderFigures(ctx, bin, out, cfg)
+	}
+	jupyter := filepath.Join(root, ".venv", "bin", "jupyter")
+	if _, err := os.Stat(jupyter); err != nil {
+		return fmt.Errorf("%s not found: run 'make setup' first", jupyter)
 	}
 
 	// A fresh tree each run: served notebooks, Jupyter's settings and data.
@@ -143,17 +163,24 @@ func run(ctx context.Context, cfg config) error {
 	}
 	defer browser.Close()
 
-	live, err := checkLive(ctx, browser, lab, liveName, filepath.Join(out, "live.png"))
+	live, page, err := checkLive(ctx, browser, lab, liveName, filepath.Join(out, "live.png"))
 	if err != nil {
 		return fmt.Errorf("%s: %w (screenshot %s, log %s)", liveName, err, filepath.Join(out, "live.png"), lab.logPath)
 	}
 	fmt.Printf("browsertest: %s ran in the browser: %s\n", liveName, live)
+	if err := checkNoNewsToast(page); err != nil {
+		return fmt.Errorf("%s: %w (screenshot %s)", liveName, err, filepath.Join(out, "live.png"))
+	}
+	fmt.Println("browsertest: no news or update toast (lab settings from kernel/setup.sh)")
 	if savedName != "" {
 		s, err := checkSaved(ctx, browser, lab, savedName, filepath.Join(out, "saved.png"))
 		if err != nil {
 			return fmt.Errorf("%s: %w (screenshot %s)", savedName, err, filepath.Join(out, "saved.png"))
 		}
 		fmt.Printf("browsertest: %s rendered from its saved outputs: %s\n", cfg.saved, s)
+	}
+	if err := checkFigures(ctx, browser, out, cfg); err != nil {
+		return err
 	}
 	fmt.Printf("browsertest: ok; screenshots in %s\n", out)
 	return nil
@@ -173,11 +200,11 @@ func findChromium(flagValue string) (string, error) {
 }
 
 // writeLabSettings keeps every cell in the DOM (no windowed rendering, so all
-// outputs can be inspected) and turns off the news and update checks.
+// outputs can be inspected). News and update checks are left to the
+// project's overrides.json, which checkNoNewsToast verifies.
 func writeLabSettings(dir string) error {
 	settings := map[string]string{
-		"@jupyterlab/notebook-extension/tracker.jupyterlab-settings":      `{"windowingMode": "none"}`,
-		"@jupyterlab/apputils-extension/notification.jupyterlab-settings": `{"fetchNews": "false", "checkForUpdates": false}`,
+		"@jupyterlab/notebook-extension/tracker.jupyterlab-settings": `{"windowingMode": "none"}`,
 	}
 	for name, content := range settings {
 		p := filepath.Join(dir, name)
@@ -396,14 +423,14 @@ func openNotebook(ctx context.Context, browser *rod.Browser, lab *labServer, nam
 }
 
 // checkLive runs all cells of the notebook and checks what they show.
-func checkLive(ctx context.Context, browser *rod.Browser, lab *labServer, name, shot string) (string, error) {
+func checkLive(ctx context.Context, browser *rod.Browser, lab *labServer, name, shot string) (string, *rod.Page, error) {
 	page, err := openNotebook(ctx, browser, lab, name)
 	defer screenshot(page, shot)
 	if err != nil {
-		return "", err
+		return "", page, err
 	}
 	if _, err := page.Eval(`() => { globalThis.jupyterapp.commands.execute("notebook:run-all-cells"); }`); err != nil {
-		return "", err
+		return "", page, err
 	}
 	var st notebookState
 	idleStreak := 0
@@ -420,16 +447,36 @@ func checkLive(ctx context.Context, browser *rod.Browser, lab *labServer, name, 
 		return idleStreak >= 2, nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("cells did not finish (last state %+v): %w", st, err)
+		return "", page, fmt.Errorf("cells did not finish (last state %+v): %w", st, err)
 	}
 	if len(st.Errors) > 0 {
-		return "", fmt.Errorf("cells failed: %s", strings.Join(st.Errors, "; "))
+		return "", page, fmt.Errorf("cells failed: %s", strings.Join(st.Errors, "; "))
 	}
 	r, err := waitRendered(ctx, page)
 	if err != nil {
-		return "", err
+		return "", page, err
 	}
-	return fmt.Sprintf("%d code cells, %s", st.Cells, r), nil
+	return fmt.Sprintf("%d code cells, %s", st.Cells, r), page, nil
+}
+
+// jsToasts lists the texts of JupyterLab's toast notifications on screen.
+const jsToasts = `() => JSON.stringify([...document.querySelectorAll(".Toastify__toast, .jp-Notification-Toast")].map(t => t.textContent.trim()))`
+
+// checkNoNewsToast fails when JupyterLab shows a toast about news or updates
+// (the pop-up that asks to fetch Jupyter news covers the first outputs).
+// The page has been open for the whole run, long past the toast's delay.
+func checkNoNewsToast(page *rod.Page) error {
+	var toasts []string
+	if err := evalJSON(page, jsToasts, &toasts); err != nil {
+		return err
+	}
+	for _, t := range toasts {
+		low := strings.ToLower(t)
+		if strings.Contains(low, "news") || strings.Contains(low, "update") {
+			return fmt.Errorf("JupyterLab shows the toast %q: are news and update checks off in .venv/share/jupyter/lab/settings/overrides.json (make setup)?", t)
+		}
+	}
+	return nil
 }
 
 // checkSaved opens an executed notebook without running it and checks that
