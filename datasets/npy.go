@@ -6,7 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 
 	"codeberg.org/sbinet/npyio/npy"
 
@@ -98,4 +102,48 @@ func decodeNPY(name string, raw []byte, remedy string) (t *multilinear.Tensor, e
 		return nil, fmt.Errorf("datasets: %s: reading data: %w; %s", name, err, remedy)
 	}
 	return multilinear.FromData(hdr.Shape, data)
+}
+
+// WriteNPY writes t to path as a NumPy .npy file (format 1.0, little-endian float64, C order), NaN for
+// entries never measured: what FromNPY and np.load read back. It writes a temporary file and renames it, so a
+// crash never leaves a half-written file under path.
+func WriteNPY(path string, t *multilinear.Tensor) error {
+	if t == nil || len(t.Data) == 0 {
+		return fmt.Errorf("datasets: WriteNPY needs a non-empty tensor")
+	}
+	dims := make([]string, len(t.Shape))
+	for i, d := range t.Shape {
+		dims[i] = strconv.Itoa(d)
+	}
+	shape := strings.Join(dims, ", ")
+	if len(t.Shape) == 1 {
+		shape += ","
+	}
+	header := fmt.Sprintf("{'descr': '<f8', 'fortran_order': False, 'shape': (%s), }", shape)
+	// magic (6) + version (2) + length (2) + header + '\n', padded with spaces to a multiple of 64.
+	pad := 64 - (10+len(header)+1)%64
+	if pad == 64 {
+		pad = 0
+	}
+	header += strings.Repeat(" ", pad) + "\n"
+	buf := make([]byte, 0, 10+len(header)+8*len(t.Data))
+	buf = append(buf, "\x93NUMPY\x01\x00"...)
+	buf = binary.LittleEndian.AppendUint16(buf, uint16(len(header)))
+	buf = append(buf, header...)
+	for _, v := range t.Data {
+		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("datasets: WriteNPY: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(buf); err != nil {
+		tmp.Close()
+		return fmt.Errorf("datasets: WriteNPY %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("datasets: WriteNPY %s: %w", path, err)
+	}
+	return os.Rename(tmp.Name(), path)
 }

@@ -18,6 +18,11 @@ type Record struct {
 	Terms      map[string]float64 `json:",omitempty"`
 	HeldOutMSE float64            // NaN without a held-out mask
 	HeldOutR2  float64            // scikit-learn's r2_score on held-out entries; NaN without a held-out mask
+	// ValidationMSE and ValidationR2 are computed on Run.Validation (NaN without one): the early-stopping signal.
+	ValidationMSE, ValidationR2 float64
+	// AllR2 is the R2 over every entry the run reads (observed, validation and held-out): a diagnostic of the
+	// fit as a whole, not a completion score.
+	AllR2 float64
 	// Epsilon is the unbalancedness ε(t) of Definition 4.2: the largest | ||w_r||² − ||G_{..r..}||² | and
 	// | ||w_r||² − ||A_i^{n,r}||_F² | over modes, columns and layers (0 when no mode is factorised).
 	Epsilon float64
@@ -37,14 +42,18 @@ type Record struct {
 }
 
 // diagnosticsGraph computes every run's diagnostics from the current variables, in this order:
-// objective, data term, held-out MSE, held-out R2 ([M] each); each Term [M]; per mode the squared slice
+// objective, data term, held-out MSE and R2, validation MSE and R2, R2 over every entry read ([M] each); each Term [M]; per mode the squared slice
 // norms [M, r_n]; per factorised mode the squared column norms, ||w_r||² and each layer's ||A_i||_F²
 // ([M, r_n] each); each graph Diagnostic ([M] or [M, k]).
 func (s *session) diagnosticsGraph(_ *context.Context, g *Graph) []*Node {
 	o := s.objectiveGraph(g, s.trainMask.ValueGraph(g), s.trainCount.ValueGraph(g), false)
 	v := o.vars
 	held, heldCount := s.heldOutMask.ValueGraph(g), s.heldOutCount.ValueGraph(g)
-	out := []*Node{o.perRun, o.data, maskedMSE(v.W, v.Target, held, heldCount), maskedR2(v.W, v.Target, held, heldCount)}
+	val, valCount := s.validationMask.ValueGraph(g), s.validationCount.ValueGraph(g)
+	train := s.trainMask.ValueGraph(g)
+	all, allCount := Add(Add(train, held), val), Add(Add(s.trainCount.ValueGraph(g), heldCount), valCount)
+	out := []*Node{o.perRun, o.data, maskedMSE(v.W, v.Target, held, heldCount), maskedR2(v.W, v.Target, held, heldCount),
+		maskedMSE(v.W, v.Target, val, valCount), maskedR2(v.W, v.Target, val, valCount), maskedR2(v.W, v.Target, all, allCount)}
 	out = append(out, o.terms...)
 	for n := range s.model.Order() {
 		out = append(out, sliceNormsSq(s.model, v.Core, n))
@@ -81,8 +90,9 @@ func shapeOf(x *Node) string {
 // buildRecord reads run i's record from the diagnostics outputs (host copies, see diagnosticsGraph's order).
 func (s *session) buildRecord(host [][]float64, i, step int, params *Params) Record {
 	m, M := s.model, s.numRuns
-	rec := Record{Step: step, TrainLoss: host[0][i], DataLoss: host[1][i], HeldOutMSE: host[2][i], HeldOutR2: host[3][i]}
-	k := 4
+	rec := Record{Step: step, TrainLoss: host[0][i], DataLoss: host[1][i], HeldOutMSE: host[2][i], HeldOutR2: host[3][i],
+		ValidationMSE: host[4][i], ValidationR2: host[5][i], AllR2: host[6][i]}
+	k := 7
 	for _, t := range s.training.Terms {
 		if rec.Terms == nil {
 			rec.Terms = map[string]float64{}

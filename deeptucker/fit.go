@@ -147,12 +147,13 @@ type session struct {
 	dtype     dtypes.DType
 	startStep int
 
-	ctx                            *context.Context
-	core                           *context.Variable
-	w                              []*context.Variable   // per mode, nil for depth 0
-	a                              [][]*context.Variable // per mode and layer
-	target, trainMask, heldOutMask *context.Variable
-	trainCount, heldOutCount       *context.Variable
+	ctx                             *context.Context
+	core                            *context.Variable
+	w                               []*context.Variable   // per mode, nil for depth 0
+	a                               [][]*context.Variable // per mode and layer
+	target, trainMask, heldOutMask  *context.Variable
+	trainCount, heldOutCount        *context.Variable
+	validationMask, validationCount *context.Variable
 	// active [M] is 1 while a run moves and 0 once it converged or diverged; activeHost is its host copy.
 	active     *context.Variable
 	activeHost []float64
@@ -240,18 +241,23 @@ func (s *session) createVariables() error {
 	heldOutMask := make([]float64, 0, M*size)
 	trainCount := make([]float64, M)
 	heldOutCount := make([]float64, M)
+	validationMask := make([]float64, 0, M*size)
+	validationCount := make([]float64, M)
 	for i, r := range s.runs {
 		for k, v := range r.Target.Data {
 			train := r.Train.Observed[k]
 			held := r.HeldOut != nil && r.HeldOut.Observed[k]
-			if !train && !held {
+			val := r.Validation != nil && r.Validation.Observed[k]
+			if !r.reads(k) {
 				v = 0 // never read, and NaN·0 would still be NaN
 			}
 			target = append(target, v)
 			trainMask = append(trainMask, b2f(train))
 			heldOutMask = append(heldOutMask, b2f(held))
+			validationMask = append(validationMask, b2f(val))
 			trainCount[i] += b2f(train)
 			heldOutCount[i] += b2f(held)
+			validationCount[i] += b2f(val)
 		}
 	}
 	data := s.ctx.In("data")
@@ -261,6 +267,8 @@ func (s *session) createVariables() error {
 	s.heldOutMask = data.VariableWithValue("held_out_mask", toTensor(s.dtype, heldOutMask, dims...)).SetTrainable(false)
 	s.trainCount = data.VariableWithValue("train_count", toTensor(s.dtype, trainCount, M)).SetTrainable(false)
 	s.heldOutCount = data.VariableWithValue("held_out_count", toTensor(s.dtype, heldOutCount, M)).SetTrainable(false)
+	s.validationMask = data.VariableWithValue("validation_mask", toTensor(s.dtype, validationMask, dims...)).SetTrainable(false)
+	s.validationCount = data.VariableWithValue("validation_count", toTensor(s.dtype, validationCount, M)).SetTrainable(false)
 
 	s.activeHost = make([]float64, M)
 	for i := range s.activeHost {

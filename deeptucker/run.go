@@ -19,6 +19,10 @@ type Run struct {
 	// HeldOut marks the entries the test error is computed on (usually the complement of Train among the
 	// entries that exist); nil for none.
 	HeldOut *multilinear.Mask
+	// Validation, if set, marks observed entries kept out of training to choose a stopping point (early
+	// stopping): Record.ValidationMSE and ValidationR2 are computed on them. It must not overlap Train or
+	// HeldOut; carve it from the observed entries, never from the held-out ones.
+	Validation *multilinear.Mask
 	// Seed makes the run's init (and mini-batch order) reproducible, whatever else trains in the batch.
 	Seed uint64
 	// InitStd overrides Model.InitStd when > 0.
@@ -98,6 +102,17 @@ func (r *Run) validate(i int, m *Model, t *Training) error {
 			}
 		}
 	}
+	if r.Validation != nil {
+		if err := checkMask(i, "validation", r.Validation, r.Target); err != nil {
+			return err
+		}
+		for k, v := range r.Validation.Observed {
+			if v && (r.Train.Observed[k] || (r.HeldOut != nil && r.HeldOut.Observed[k])) {
+				return fmt.Errorf("deeptucker: run %d: entry %v is in the validation mask and in the train or held-out mask; the three must be disjoint",
+					i, unravel(k, r.Target.Shape))
+			}
+		}
+	}
 	if err := checkRange(i, r, t); err != nil {
 		return err
 	}
@@ -139,7 +154,7 @@ func checkRange(i int, r *Run, t *Training) error {
 	}
 	ss := 0.0
 	for k, v := range r.Target.Data {
-		if r.Train.Observed[k] || (r.HeldOut != nil && r.HeldOut.Observed[k]) {
+		if r.reads(k) {
 			ss += v * v
 		}
 	}
@@ -179,4 +194,9 @@ func unravel(flat int, shape []int) []int {
 		flat /= shape[n]
 	}
 	return idx
+}
+
+// reads reports whether the run reads entry k of its target (train, held-out or validation).
+func (r *Run) reads(k int) bool {
+	return r.Train.Observed[k] || (r.HeldOut != nil && r.HeldOut.Observed[k]) || (r.Validation != nil && r.Validation.Observed[k])
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // SpecVersion is the schema version of RunSpec: bump it when what determines a run changes meaning.
-const SpecVersion = 2
+const SpecVersion = 3
 
 // RunSpec is everything that determines one run's result, as plain readable data: results stores key runs by
 // its hash (package results), so changing any setting re-trains exactly the runs it touches. Functions (init
@@ -114,7 +114,7 @@ func dataFingerprint(r *Run) string {
 	fmt.Fprintf(h, "shape %v\n", r.Target.Shape)
 	vals := make([]float64, 0, len(r.Target.Data))
 	for k, v := range r.Target.Data {
-		if r.Train.Observed[k] || (r.HeldOut != nil && r.HeldOut.Observed[k]) {
+		if r.reads(k) {
 			vals = append(vals, v)
 		}
 	}
@@ -124,6 +124,10 @@ func dataFingerprint(r *Run) string {
 		hashMask(h, r.HeldOut)
 	} else {
 		h.Write([]byte("no held-out mask"))
+	}
+	if r.Validation != nil {
+		h.Write([]byte("validation"))
+		hashMask(h, r.Validation)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -408,3 +408,46 @@ func TestIndexOrderBatches(t *testing.T) {
 		}
 	}
 }
+
+// TestValidationEarlyStoppingSignal: validation entries are scored, never trained on (a run with them
+// trains exactly as a run whose train mask lacks them), and overlapping masks are refused.
+func TestValidationEarlyStoppingSignal(t *testing.T) {
+	shape := []int{5, 4, 3}
+	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
+	train, held := splitMask(shape, 0.7, 1)
+	val := multilinear.NewMask(shape...)
+	kept := train.Clone()
+	n := 0
+	for k := range val.Observed {
+		val.Observed[k] = false
+		if train.Observed[k] && n < 8 {
+			val.Observed[k], kept.Observed[k] = true, false
+			n++
+		}
+	}
+	m := mustModel(t, NewModel(shape...).Depth(2).InitStd(0.1))
+	tr := mustTraining(t, NewTraining().Adam(1e-2).Steps(100).RecordEvery(50))
+	with, err := Fit(m, tr, Run{Target: x, Train: kept, HeldOut: held, Validation: val, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := Fit(m, tr, Run{Target: x, Train: kept, HeldOut: held, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameBits(t, "W with and without a validation mask", without.Runs[0].W.Data, with.Runs[0].W.Data)
+	f := with.Runs[0].Final()
+	mse := 0.0
+	for k, v := range val.Observed {
+		if v {
+			d := with.Runs[0].W.Data[k] - x.Data[k]
+			mse += d * d / 8
+		}
+	}
+	if math.Abs(f.ValidationMSE-mse) > 1e-15 || math.IsNaN(f.ValidationR2) || !math.IsNaN(without.Runs[0].Final().ValidationMSE) {
+		t.Errorf("validation MSE %.6g (want %.6g), R2 %g; without a mask %g (want NaN)", f.ValidationMSE, mse, f.ValidationR2, without.Runs[0].Final().ValidationMSE)
+	}
+	if _, err := Fit(m, tr, Run{Target: x, Train: train, HeldOut: held, Validation: val}); err == nil || !strings.Contains(err.Error(), "disjoint") {
+		t.Errorf("validation overlapping train: want an error, got %v", err)
+	}
+}

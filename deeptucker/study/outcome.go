@@ -1,6 +1,8 @@
 package study
 
 import (
+	"math"
+
 	dt "github.com/deeptucker/deeptucker/deeptucker"
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
 	"github.com/deeptucker/deeptucker/deeptucker/results"
@@ -29,7 +31,13 @@ type Outcome struct {
 	DataLoss   results.Num
 	HeldOutMSE results.Num
 	HeldOutR2  results.Num
-	Epsilon    results.Num
+	// EarlyStoppedR2 is the held-out R2 at the record with the lowest validation MSE (NaN without a
+	// validation mask): an honest early stop. BestR2 is the highest held-out R2 of any record: it peeks at the
+	// test entries, so it is only an upper bound on what any stopping rule could reach.
+	EarlyStoppedR2, BestR2 results.Num
+	// AllR2 is the final R2 over every entry read (observed, validation, held-out): a diagnostic of the fit.
+	AllR2   results.Num
+	Epsilon results.Num
 	// ActiveColumns[n]: columns of V(n) with squared norm above the training's threshold (Fig. 4).
 	ActiveColumns []int
 	// SingularValues[n] are the n-mode singular values of W (the full HOSVD's core slice norms, Fig. 5).
@@ -146,7 +154,17 @@ func outcomeOf(spec dt.RunSpec, run *dt.RunResult, key RunKey, backend string, s
 	o := Outcome{Spec: spec, Steps: f.Step, ConvergedStep: run.ConvergedStep, DivergedStep: run.DivergedStep,
 		Stuck: run.Stuck(), TrainLoss: results.Num(f.TrainLoss), DataLoss: results.Num(f.DataLoss),
 		HeldOutMSE: results.Num(f.HeldOutMSE), HeldOutR2: results.Num(f.HeldOutR2), Epsilon: results.Num(f.Epsilon),
-		ActiveColumns: f.ActiveColumns, Backend: backend, Seconds: results.Num(seconds)}
+		ActiveColumns: f.ActiveColumns, Backend: backend, Seconds: results.Num(seconds), AllR2: results.Num(f.AllR2),
+		EarlyStoppedR2: results.Num(math.NaN()), BestR2: results.Num(math.NaN())}
+	bestVal := math.Inf(1)
+	for _, rec := range run.Records {
+		if rec.ValidationMSE < bestVal {
+			bestVal, o.EarlyStoppedR2 = rec.ValidationMSE, results.Num(rec.HeldOutR2)
+		}
+		if !(float64(o.BestR2) >= rec.HeldOutR2) {
+			o.BestR2 = results.Num(rec.HeldOutR2)
+		}
+	}
 	if len(f.SliceNorms) > 0 {
 		o.SliceNorms0 = Nums(f.SliceNorms[0])
 	}

@@ -56,17 +56,6 @@ func Describe(xs []float64) Stats {
 	return s
 }
 
-// MeanSD writes "mean ± sd (n)", or "value (n=1)" for a single value, with 3 decimals.
-func (s Stats) MeanSD() string {
-	switch s.N {
-	case 0:
-		return "no runs"
-	case 1:
-		return fmt.Sprintf("%.3f (n=1)", s.Mean)
-	}
-	return fmt.Sprintf("%.3f ± %.3f (n=%d)", s.Mean, s.Std, s.N)
-}
-
 // Median is the median of xs, NaN values left out.
 func Median(xs []float64) float64 { return Describe(xs).Median }
 
