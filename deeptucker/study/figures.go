@@ -23,18 +23,14 @@ func Rank0(tol float64) func(Outcome) float64 {
 	}
 }
 
-// DepthScatter is Figs. 4-7: one point per run at its depth, y a read-out, coloured by a metric on its scale;
-// failed runs (diverged, stuck, without a finite W) are drawn as grey crosses, never as results.
+// DepthScatter is Figs. 4-7: one point per run at its depth, y a read-out, coloured by a metric on its scale.
+// Failed runs (diverged, stuck, without a finite W) are left out of the plot and counted in its note, never
+// drawn as results.
 func DepthScatter(outs []Outcome, title, yLabel string, y func(Outcome) float64, color kernel.ColorScale, value func(Outcome) float64) kernel.Scatter {
-	s := kernel.Scatter{Title: title, XLabel: "depth", YLabel: yLabel, Color: color, JitterX: 0.15, JitterY: 0.3}
+	s := kernel.Scatter{Title: title, XLabel: "depth", YLabel: yLabel, Color: color, JitterX: 0.15, HideFailed: true}
 	for _, o := range outs {
 		s.X = append(s.X, float64(o.Depth))
 		s.Failed = append(s.Failed, o.Failed())
-		if o.Failed() {
-			s.Y = append(s.Y, 0)
-			s.Value = append(s.Value, value(o))
-			continue
-		}
 		s.Y = append(s.Y, y(o))
 		s.Value = append(s.Value, value(o))
 	}
