@@ -9,15 +9,19 @@ import (
 	"github.com/gomlx/gomlx/backends/simplego"
 )
 
-// New opens the backend that GOMLX_BACKEND names, "go" when it is unset or blank.
+// New opens the backend that GOMLX_BACKEND names. When it is unset or blank, New opens Default(): XLA's CPU
+// plugin if it is installed (`make setup` installs it into the repository's .venv), else "go".
 // Failures are *Error values naming the configuration, the cause and the remedy;
 // match them with errors.Is against ErrUnknownBackend, ErrPluginNotFound, ErrPluginLoad,
 // ErrNoGPU, ErrXLANotBuilt, ErrBadOption or ErrBackend.
 func New() (backends.Backend, error) { return NewWithConfig(os.Getenv(EnvVar)) }
 
 // NewWithConfig opens the backend for a configuration in GOMLX_BACKEND's format
-// (see Config). Panics inside GoMLX or go-xla are returned as errors.
+// (see Config); a blank one opens Default(). Panics inside GoMLX or go-xla are returned as errors.
 func NewWithConfig(config string) (backends.Backend, error) {
+	if strings.TrimSpace(config) == "" {
+		return openDefault(config)
+	}
 	c, err := ParseConfig(config)
 	if err != nil {
 		return nil, err
@@ -68,10 +72,14 @@ func openGo(raw string, c Config) (backends.Backend, error) {
 }
 
 // Name returns the configuration b runs, in GOMLX_BACKEND's form: "go", "xla:cpu",
-// "xla:cuda" or "xla:/path/to/plugin.so". It is meant for reports and benchmark tables.
+// "xla:cuda" or "xla:/path/to/plugin.so" ("xla:cpu" for the CPU plugin that Default or "xla:cpu" found in
+// the project's venv). It is meant for reports and benchmark tables.
 func Name(b backends.Backend) string {
 	if b == nil {
 		return "none"
+	}
+	if name, ok := rememberedName(b); ok {
+		return name
 	}
 	// String, unlike Name, is the registered name ("go"; SimpleGo's Name is "SimpleGo (go)").
 	name := b.String()

@@ -57,6 +57,7 @@ func openXLA(raw string, c Config) (backends.Backend, error) {
 	}
 
 	autoInstall := autoInstallAllowed()
+	reportAs := ""        // the name Name reports, when not GoMLX's own
 	var pluginPath string // the plugin file, when known before GoMLX loads it
 	if c.IsPath() {
 		fi, err := os.Stat(c.Plugin)
@@ -95,6 +96,13 @@ func openXLA(raw string, c Config) (backends.Backend, error) {
 			if name == "cuda" {
 				c.Plugin = name // so that IsCUDA holds below for a bare "xla"
 			}
+		} else if p := projectCPUPlugin(); p != "" && (name == "cpu" || name == "") {
+			// Not in PJRT's search path, but installed by `make setup` into the project's venv.
+			pluginPath, autoInstall, reportAs = p, false, XLA+":cpu"
+			c.Plugin = p
+			if !slices.Contains(c.Options, "noshared_buffers") && !slices.Contains(c.Options, "shared_buffers") {
+				c.Options = append(slices.Clone(c.Options), "shared_buffers")
+			}
 		} else if !autoInstall || (name != "" && name != "cpu" && name != "cuda") {
 			// GoMLX's auto-install only knows "cpu" and "cuda": anything else cannot appear.
 			what := "no PJRT plugin is installed"
@@ -132,7 +140,19 @@ func openXLA(raw string, c Config) (backends.Backend, error) {
 		}
 		return nil, &Error{Config: raw, Kind: kind, Detail: detail, Remedy: installHint(c), Err: err}
 	}
+	if reportAs != "" {
+		rememberName(b, reportAs)
+	}
 	return b, nil
+}
+
+// projectCPUPlugin returns the CPU plugin Default would use, or "".
+func projectCPUPlugin() string {
+	d := Default()
+	if d.Err != nil || d.Config == Go {
+		return ""
+	}
+	return strings.TrimPrefix(d.Config, XLA+":")
 }
 
 // defaultPlugin is the plugin GoMLX picks for a bare "xla": cuda, then cpu, then any.
