@@ -60,10 +60,13 @@ func main() {
 
 // cell is one implementation on one problem.
 type cell struct {
-	Rates   []float64 `json:"model_steps_per_s"` // one per round
-	Window  int       `json:"window"`            // timed steps per measurement
-	MaxDiff float64   `json:"loss_max_rel_diff"` // against the reference (or the host, without one)
-	Err     string    `json:"error,omitempty"`
+	Rates []float64 `json:"model_steps_per_s"` // one per round
+	// MedianStep is ours only: model-steps/s from Fit's median step (Result.StepsPerSecond), one per round,
+	// which leaves out the per-step work between steps that the window includes.
+	MedianStep []float64 `json:"median_step_model_steps_per_s,omitempty"`
+	Window     int       `json:"window"`            // timed steps per measurement
+	MaxDiff    float64   `json:"loss_max_rel_diff"` // against the reference (or the host, without one)
+	Err        string    `json:"error,omitempty"`
 }
 
 func (c *cell) median() float64 {
@@ -140,7 +143,7 @@ func run(rounds int, seconds float64, backends []string, python, rowList, outDir
 				if c.Err != "" {
 					continue
 				}
-				rate, err := measure(r.Problem, name, c.Window, ref, filepath.Join(outDir, slug(r.Problem.Name)))
+				rate, medianStep, err := measure(r.Problem, name, c.Window, ref, filepath.Join(outDir, slug(r.Problem.Name)))
 				if err != nil {
 					c.Err = err.Error()
 					fmt.Printf("  %s on %s: %v\n", r.Problem.Name, name, err)
@@ -151,6 +154,9 @@ func run(rounds int, seconds float64, backends []string, python, rowList, outDir
 					c.Window = max(5, min(100000, int(seconds*rate/float64(r.Problem.Models))))
 				} else {
 					c.Rates = append(c.Rates, rate)
+					if medianStep > 0 {
+						c.MedianStep = append(c.MedianStep, medianStep)
+					}
 				}
 			}
 		}
@@ -310,18 +316,18 @@ func backendName(config string) (string, error) {
 }
 
 // measure returns model-steps per second of one implementation over a window of steps, after as many
-// untimed steps.
-func measure(p problem, name string, window int, ref *reference, dir string) (float64, error) {
+// untimed steps, and for ours the rate of Fit's median step.
+func measure(p problem, name string, window int, ref *reference, dir string) (rate, medianStep float64, err error) {
 	if name == refName {
 		s, err := ref.time(dir, window, window)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		return float64(window*p.Models) / s, nil
+		return float64(window*p.Models) / s, 0, nil
 	}
 	m, err := p.model()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	var at [2]time.Time
 	tr, err := training(2*window, window, func(step int, _ []deeptucker.Record) {
@@ -333,15 +339,16 @@ func measure(p problem, name string, window int, ref *reference, dir string) (fl
 		}
 	})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	if _, err := fitOn(name, m, tr, p.runs()); err != nil {
-		return 0, err
+	res, err := fitOn(name, m, tr, p.runs())
+	if err != nil {
+		return 0, 0, err
 	}
 	if at[0].IsZero() || at[1].IsZero() {
-		return 0, fmt.Errorf("no records at steps %d and %d", window, 2*window)
+		return 0, 0, fmt.Errorf("no records at steps %d and %d", window, 2*window)
 	}
-	return float64(window*p.Models) / at[1].Sub(at[0]).Seconds(), nil
+	return float64(window*p.Models) / at[1].Sub(at[0]).Seconds(), res.StepsPerSecond * float64(p.Models), nil
 }
 
 func maxRelDiff(got, want [][]float64) float64 {

@@ -64,8 +64,12 @@ func printTable(w io.Writer, table []*row, backends []string, withRef bool, roun
 			if c := r.Cells[name]; c != nil {
 				if c.Err != "" {
 					fmt.Fprintf(w, "%s on %s: %s\n", r.Problem.Name, name, c.Err)
-				} else if len(c.Rates) > 1 {
-					fmt.Fprintf(w, "  %-26s %-13s window %6d steps, rounds %s\n", r.Problem.Name, name, c.Window, rates(c.Rates))
+				} else if len(c.Rates) > 0 {
+					extra := ""
+					if len(c.MedianStep) > 0 {
+						extra = "; from Fit's median step " + rates(c.MedianStep)
+					}
+					fmt.Fprintf(w, "  %-26s %-13s window %6d steps, rounds %s%s\n", r.Problem.Name, name, c.Window, rates(c.Rates), extra)
 				}
 			}
 		}
