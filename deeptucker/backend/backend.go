@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -33,6 +34,36 @@ func NewWithConfig(config string) (backends.Backend, error) {
 		return openGo(config, c)
 	}
 }
+
+// NewWithCPUDevices opens an XLA CPU configuration (as NewWithConfig; blank means Default, which must then
+// have found the CPU plugin) with the plugin exposing devices host devices (its PJRT client option
+// cpu_device_count), so that a computation can be sharded over them: b.NumDevices() == devices. It is how
+// tests run sharded computations without several GPUs; each device is a share of the same CPUs.
+func NewWithCPUDevices(config string, devices int) (backends.Backend, error) {
+	raw := config
+	if strings.TrimSpace(config) == "" {
+		d := Default()
+		if d.Err != nil {
+			return nil, d.Err
+		}
+		if d.Config == Go {
+			return nil, newError(raw, ErrPluginNotFound, "several CPU devices need XLA's CPU plugin: "+d.Reason, installCPUHintAll)
+		}
+		config = d.Config
+	}
+	c, err := ParseConfig(config)
+	if err != nil {
+		return nil, err
+	}
+	if devices < 1 || c.Backend != XLA || c.IsCUDA() {
+		return nil, newError(raw, ErrBadOption, fmt.Sprintf("%d CPU devices of %q: only XLA's CPU plugin has host devices, and at least 1", devices, config),
+			"use \"xla:cpu\" or the CPU plugin's path, with devices >= 1")
+	}
+	return openXLAWith(raw, c, devices)
+}
+
+// installCPUHintAll is the remedy for a missing CPU plugin, in every build.
+const installCPUHintAll = "install it with `bash deeptucker/backend/scripts/install-xla-cpu.sh` (or `make setup`)"
 
 // MustNew is New for notebooks and examples: it panics with New's error.
 func MustNew() backends.Backend {

@@ -46,7 +46,10 @@ func autoInstallAllowed() bool {
 	return !off
 }
 
-func openXLA(raw string, c Config) (backends.Backend, error) {
+func openXLA(raw string, c Config) (backends.Backend, error) { return openXLAWith(raw, c, 0) }
+
+// openXLAWith opens XLA; cpuDevices > 0 asks the CPU plugin for that many host devices.
+func openXLAWith(raw string, c Config, cpuDevices int) (backends.Backend, error) {
 	xlaMu.Lock()
 	defer xlaMu.Unlock()
 
@@ -132,7 +135,11 @@ func openXLA(raw string, c Config) (backends.Backend, error) {
 	xla.EnableAutoInstall(autoInstall)
 	defer xla.EnableAutoInstall(autoInstallAllowed())
 	plugin := strings.Join(append([]string{c.Plugin}, c.Options...), ",")
-	b, err := catch(func() (backends.Backend, error) { return xla.New(plugin) })
+	var options pjrt.NamedValuesMap
+	if cpuDevices > 0 {
+		options = pjrt.NamedValuesMap{"cpu_device_count": int64(cpuDevices)}
+	}
+	b, err := catch(func() (backends.Backend, error) { return xla.NewWithOptions(plugin, options) })
 	if err != nil {
 		kind, detail := ErrPluginLoad, "GoMLX could not start XLA with this plugin"
 		if !installed {
@@ -142,6 +149,11 @@ func openXLA(raw string, c Config) (backends.Backend, error) {
 	}
 	if reportAs != "" {
 		rememberName(b, reportAs)
+	}
+	if cpuDevices > 0 && b.NumDevices() != cpuDevices {
+		b.Finalize()
+		return nil, newError(raw, ErrPluginLoad, fmt.Sprintf("asked the plugin for %d CPU devices, it has %d", cpuDevices, b.NumDevices()),
+			"use XLA's CPU plugin (scripts/install-xla-cpu.sh), which honours the cpu_device_count option")
 	}
 	return b, nil
 }
