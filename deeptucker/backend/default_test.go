@@ -148,3 +148,31 @@ func TestNewBlankUsesInstalledPlugin(t *testing.T) {
 		b.Finalize()
 	}
 }
+
+func TestNewWithCPUDevices(t *testing.T) {
+	for _, config := range []string{"go", "xla:cuda"} {
+		_, err := NewWithCPUDevices(config, 2)
+		if !errors.Is(err, ErrBadOption) && !errors.Is(err, ErrXLANotBuilt) {
+			t.Errorf("NewWithCPUDevices(%q, 2): err = %v, want ErrBadOption", config, err)
+		}
+	}
+	requireXLA(t)
+	unsetEnv(t, CPUPluginEnvVar)
+	unsetEnv(t, VenvEnvVar)
+	if _, err := NewWithCPUDevices("", 0); !errors.Is(err, ErrBadOption) && !errors.Is(err, ErrPluginNotFound) {
+		t.Errorf("0 devices: err = %v, want ErrBadOption", err)
+	}
+	if c := Default(); c.Config == Go {
+		t.Skipf("no XLA CPU plugin installed here (%s)", c.Reason)
+	}
+	for _, n := range []int{1, 3} {
+		b, err := NewWithCPUDevices("", n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.NumDevices() != n || !strings.Contains(b.Description(), "device") {
+			t.Errorf("asked for %d devices: %s has %d", n, Describe(b), b.NumDevices())
+		}
+		b.Finalize()
+	}
+}

@@ -54,6 +54,12 @@
 // builds the test binaries where Go is and runs the tests and the benchmarks with
 // GOMLX_BACKEND=xla:cuda on a GPU machine, printing a Markdown table.
 //
+// # Several devices
+//
+// NewWithCPUDevices opens XLA's CPU plugin with n host devices (its PJRT option cpu_device_count), so that
+// a computation sharded over a device mesh (GoMLX's pkg/core/distributed) runs, and is tested, on one
+// machine without GPUs; b.NumDevices() reports the count of any backend.
+//
 // # Builds without cgo
 //
 // The XLA backend needs cgo. Without a C compiler (CGO_ENABLED=0, Go's default then), on

@@ -147,18 +147,26 @@ func TestShardedGraphEqualsUnsharded(t *testing.T) {
 // A context.Exec whose variables carry the model axis first, updated in the graph at every call: with
 // AutoSharding and the model spec as the default of the context and of every output, the variables stay split
 // across calls (each device keeps its models), and after three calls they equal an unsharded run's. A per-model
-// step counter of shape [M] plays the part of Adam's step: a scalar would need the replicated spec instead.
+// step counter of shape [M] plays the part of Adam's step: an updated scalar would need the replicated spec in
+// the output list, which GoMLX also applies to the function's outputs (Plan.Specs). A scalar that is only read
+// (the learning rate) is replicated.
 func TestShardedContextVariablesEqualUnsharded(t *testing.T) {
 	b := cpuDevices(t, devices)
 	plan, err := ForModels(devices, models)
 	if err != nil {
 		t.Fatal(err)
 	}
-	newCtx := func() (*context.Context, []*context.Variable) {
+	newCtx := func(plan *Plan) (*context.Context, []*context.Variable) {
 		ctx := context.New()
 		w := ctx.VariableWithValue("w", randomTensor(4, models, 3, 3))
 		x := ctx.VariableWithValue("x", randomTensor(5, models, 3, 2)).SetTrainable(false)
 		count := ctx.VariableWithValue("count", tensors.FromFlatDataAndDimensions(make([]float64, models), models)).SetTrainable(false)
+		// A scalar the step reads but does not change (a learning rate): replicated, since the model spec
+		// cannot split a scalar.
+		lr := ctx.VariableWithValue("lr", 0.05).SetTrainable(false)
+		if plan != nil {
+			lr.SetShardingSpec(plan.Replicated)
+		}
 		return ctx, []*context.Variable{w, x, count}
 	}
 	fn := func(ctx *context.Context, g *Graph) (*Node, *Node) {
@@ -166,16 +174,16 @@ func TestShardedContextVariablesEqualUnsharded(t *testing.T) {
 		x := ctx.GetVariable("x")
 		count := ctx.GetVariable("count")
 		wv, xv := w.ValueGraph(g), x.ValueGraph(g)
-		y := DotGeneral(wv, []int{2}, []int{0}, xv, []int{1}, []int{0})   // [M, 3, 2]
-		grad := DotGeneral(y, []int{2}, []int{0}, xv, []int{2}, []int{0}) // [M, 3, 3]
-		w.SetValueGraph(Sub(wv, MulScalar(grad, 0.05)))                   // element-wise update
-		count.SetValueGraph(AddScalar(count.ValueGraph(g), 1))            // per-model step count
-		return ReduceSum(Square(y), 1, 2), y                              // per-model loss [M], and a tensor of the step [M, 3, 2]
+		y := DotGeneral(wv, []int{2}, []int{0}, xv, []int{1}, []int{0})          // [M, 3, 2]
+		grad := DotGeneral(y, []int{2}, []int{0}, xv, []int{2}, []int{0})        // [M, 3, 3]
+		w.SetValueGraph(Sub(wv, Mul(grad, ctx.GetVariable("lr").ValueGraph(g)))) // element-wise update
+		count.SetValueGraph(AddScalar(count.ValueGraph(g), 1))                   // per-model step count
+		return ReduceSum(Square(y), 1, 2), y                                     // per-model loss [M], and a tensor of the step [M, 3, 2]
 	}
 
-	ctx0, vars0 := newCtx()
+	ctx0, vars0 := newCtx(nil)
 	plain := context.MustNewExec(b, ctx0, fn)
-	ctx1, vars1 := newCtx()
+	ctx1, vars1 := newCtx(plan)
 	sharded := context.MustNewExec(b, ctx1, fn).AutoSharding(plan.Mesh).WithOutputShardingSpecs(plan.Specs(2)...)
 	if err := sharded.SetDefaultShardingSpec(plan.Models); err != nil {
 		t.Fatal(err)
