@@ -26,13 +26,15 @@ endif
 NOTEBOOK_PROFILE := $(or $(DEEPTUCKER_PROFILE),ci)
 
 .PHONY: help setup lab test test-go test-xla-cpu notebooks notebook-smoke browser-test check-docker \
-	check-setup check-lab figures requirements clean distclean
+	check-setup check-lab figures requirements clean distclean bench bench-env
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-setup: ## install Go tools, .venv (JupyterLab, nbconvert) and the kernelspec; idempotent
+setup: ## install Go tools, .venv (JupyterLab, nbconvert), the kernelspec and XLA's CPU plugin; idempotent
 	@bash kernel/setup.sh
+	@bash deeptucker/backend/scripts/install-xla-cpu.sh >/dev/null || \
+		echo "setup: no XLA CPU plugin installed (see above); the pure-Go backend is the default"
 
 lab: setup ## start JupyterLab on notebooks/ (127.0.0.1, token) with the Go (deep Tucker) kernel
 	@bash kernel/lab.sh
@@ -109,6 +111,12 @@ check-setup: ## run setup again and fail if it changed anything (idempotence)
 
 requirements: ## regenerate kernel/requirements.txt from kernel/requirements.in
 	@bash kernel/lock-requirements.sh
+
+bench-env: setup ## install JAX (CPU, pinned in deeptucker/benchref/requirements.txt) into .venv for make bench
+	.venv/bin/python -m pip install --disable-pip-version-check --no-input --quiet -r deeptucker/benchref/requirements.txt
+
+bench: ## ratio table: go, xla:cpu and the JAX reference (if installed), interleaved; BENCH_FLAGS=-rounds 5
+	nice -n 10 go run ./deeptucker/cmd/benchcompare $(BENCH_FLAGS)
 
 clean: ## remove build/ (executed notebooks, screenshots)
 	rm -rf build
