@@ -10,14 +10,15 @@
 #                        notebooks` (default ci; `make lab` leaves it unset = full)
 #   DEEPTUCKER_DATA_DIR  directory of the real datasets; default ../shared/datasets
 #                        (absolute) when that exists
-#   GOMLX_BACKEND        GoMLX backend (default go, the pure-Go one)
+#   GOMLX_BACKEND        GoMLX backend; unset: XLA's CPU plugin when `make setup` installed
+#                        it in .venv, else go (pure Go). test-go always runs on go,
+#                        test-xla-cpu on XLA's CPU plugin
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 
-export GOMLX_BACKEND ?= go
 ifeq ($(origin DEEPTUCKER_DATA_DIR),undefined)
   ifneq ($(wildcard $(ROOT)/../shared/datasets/.),)
     export DEEPTUCKER_DATA_DIR := $(abspath $(ROOT)/../shared/datasets)
@@ -69,9 +70,9 @@ test: setup ## everything CI runs: Go tests, Dockerfile checks, notebooks, setup
 
 test: export DEEPTUCKER_SETUP_BACKGROUND := 1
 
-test-go: ## go test ./... (real data from DEEPTUCKER_DATA_DIR when set)
-	@echo "test-go: DEEPTUCKER_DATA_DIR=$${DEEPTUCKER_DATA_DIR:-<unset>}"
-	go test ./...
+test-go: ## go test ./... on the pure-Go backend (real data from DEEPTUCKER_DATA_DIR when set)
+	@echo "test-go: GOMLX_BACKEND=go DEEPTUCKER_DATA_DIR=$${DEEPTUCKER_DATA_DIR:-<unset>}"
+	GOMLX_BACKEND=go go test ./...
 
 notebooks: setup ## run every notebooks/*.ipynb headless into build/notebooks and check them
 	DEEPTUCKER_PROFILE=$(NOTEBOOK_PROFILE) bash kernel/run-notebooks.sh

@@ -37,6 +37,15 @@ var errAllStopped = errors.New("deeptucker: every run has stopped")
 // runs (RunResult.DivergedStep). Not converging within the budget is not an error: see
 // RunResult.ConvergedStep.
 func Fit(model *Model, training *Training, runs ...Run) (res *Result, err error) {
+	b, err := newBackend()
+	if err != nil {
+		return nil, err
+	}
+	return fitOn(b, model, training, runs...)
+}
+
+// fitOn is Fit on a given backend.
+func fitOn(b backends.Backend, model *Model, training *Training, runs ...Run) (res *Result, err error) {
 	if model == nil || training == nil {
 		return nil, errors.New("deeptucker: Fit needs a model and a training configuration")
 	}
@@ -56,10 +65,6 @@ func Fit(model *Model, training *Training, runs ...Run) (res *Result, err error)
 		if err := runs[i].validate(i, model, training); err != nil {
 			return nil, err
 		}
-	}
-	b, err := newBackend()
-	if err != nil {
-		return nil, err
 	}
 	start := time.Now()
 	res = &Result{Model: model, Training: training, Runs: make([]RunResult, len(runs))}

@@ -155,7 +155,7 @@ func hashMask(h hash.Hash, m *multilinear.Mask) {
 // Behaviour fingerprints what a Training's functions do, beyond their names: it trains the model for two
 // steps on a fixed probe problem (one run, seed 1, a seeded target, every entry observed) and hashes the
 // records (objective, data term, every term and diagnostic) and the final parameters, rounded to 7
-// significant digits so that backends agreeing to rounding give the same fingerprint. A term whose weight
+// significant digits, on the pure-Go backend whatever GOMLX_BACKEND says. A term whose weight
 // changed inside its function, an optimizer rebuilt with another epsilon under the same name, or an edited
 // init scheme thus changes the key even when its name did not.
 func Behaviour(m *Model, t *Training) (string, error) {
@@ -167,7 +167,13 @@ func Behaviour(m *Model, t *Training) (string, error) {
 		x.Data[i] = rng.NormFloat64() / math.Sqrt(float64(len(x.Data)))
 	}
 	run := Run{Target: x, Train: multilinear.NewMask(m.Shape...), Seed: 1}
-	res, err := Fit(m, &probe, run)
+	// The pure-Go backend: it compiles in milliseconds where XLA takes a second, and the rounding above makes
+	// the fingerprint the same on every backend.
+	b, err := backendFor("go")
+	if err != nil {
+		return "", err
+	}
+	res, err := fitOn(b, m, &probe, run)
 	if err != nil {
 		return "", fmt.Errorf("deeptucker: fingerprinting the training's behaviour on a probe problem: %w", err)
 	}

@@ -1,46 +1,23 @@
 package main
 
 import (
-	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
-	"strings"
 
+	"github.com/deeptucker/deeptucker/datasets"
 	"github.com/deeptucker/deeptucker/deeptucker"
+	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
 )
 
-// writeNPY writes a float64 array of the given shape as a NumPy .npy file (format 1.0, little endian, C
-// order).
+// writeNPY writes a float64 array of the given shape as a NumPy .npy file (datasets.WriteNPY).
 func writeNPY(path string, shape []int, data []float64) error {
-	if prod(shape) != len(data) {
-		panic(fmt.Sprintf("benchcompare: writeNPY %s: shape %v holds %d values, got %d", path, shape, prod(shape), len(data)))
+	t, err := multilinear.FromData(shape, data)
+	if err != nil {
+		return fmt.Errorf("benchcompare: %s: %w", path, err)
 	}
-	dims := make([]string, len(shape))
-	for i, d := range shape {
-		dims[i] = fmt.Sprint(d)
-	}
-	tuple := strings.Join(dims, ", ")
-	if len(shape) == 1 {
-		tuple += ","
-	}
-	header := fmt.Sprintf("{'descr': '<f8', 'fortran_order': False, 'shape': (%s), }", tuple)
-	// Magic (6) + version (2) + header length (2) + header + '\n', padded with spaces to a multiple of 64.
-	pad := 64 - (10+len(header)+1)%64
-	header += strings.Repeat(" ", pad%64) + "\n"
-	var buf bytes.Buffer
-	buf.WriteString("\x93NUMPY\x01\x00")
-	_ = binary.Write(&buf, binary.LittleEndian, uint16(len(header)))
-	buf.WriteString(header)
-	b := make([]byte, 8*len(data))
-	for i, v := range data {
-		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(v))
-	}
-	buf.Write(b)
-	return os.WriteFile(path, buf.Bytes(), 0o644)
+	return datasets.WriteNPY(path, t)
 }
 
 // manifest describes an exported problem for deeptucker_ref.py; file names are relative to its directory.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/deeptucker/deeptucker/deeptucker"
 )
@@ -16,17 +15,11 @@ type params struct {
 	a    [][][]float64
 }
 
-// initialParams returns the parameters Fit starts each run from.
-//
-// This is the one place the harness depends on how deeptucker initialises: the public API does not expose
-// the initial parameters yet, so it redraws them the way Fit does (a PCG generator seeded with (Seed,
-// 0x9e3779b97f4a7c15), then std·N(0,1) for the core, and per mode w then each A). When deeptucker exposes
-// them (RunResult.Params after a zero-step Fit, or a way to start from given parameters), replace the body.
-// A mismatch cannot go unnoticed: the losses of both implementations are compared before any timing, and
-// TestInitialParamsMatchFit checks the loss at step 0.
+// initialParams returns the parameters Fit starts each run from: the model's init scheme drawn with the
+// run's seed and std, exactly as Fit draws them (deeptucker.InitScheme.Draw).
 func initialParams(m *deeptucker.Model, runs []deeptucker.Run) ([]*params, error) {
-	if m.Init != deeptucker.GaussianInit || m.Diagonal {
-		return nil, fmt.Errorf("benchcompare: only Gaussian init of a Tucker core is reproduced, got %s init, diagonal %v", m.Init, m.Diagonal)
+	if m.Diagonal {
+		return nil, fmt.Errorf("benchcompare: only Tucker (non-diagonal) cores are exported, got a diagonal one")
 	}
 	out := make([]*params, len(runs))
 	for i, r := range runs {
@@ -34,23 +27,18 @@ func initialParams(m *deeptucker.Model, runs []deeptucker.Run) ([]*params, error
 		if r.InitStd > 0 {
 			std = r.InitStd
 		}
-		rng := rand.New(rand.NewPCG(r.Seed, 0x9e3779b97f4a7c15))
-		gauss := func(n int) []float64 {
-			x := make([]float64, n)
-			for k := range x {
-				x[k] = std * rng.NormFloat64()
-			}
-			return x
+		dp, err := m.Init.Draw(m, r.Seed, std)
+		if err != nil {
+			return nil, err
 		}
-		p := &params{core: gauss(prod(m.CoreShape)), w: make([][]float64, len(m.Shape)), a: make([][][]float64, len(m.Shape))}
-		for n, depth := range m.Depths {
-			if depth == 0 {
+		p := &params{core: dp.Core.Data, w: make([][]float64, len(m.Shape)), a: make([][][]float64, len(m.Shape))}
+		for n, w := range dp.Vectors {
+			if w == nil {
 				continue
 			}
-			r, d := m.CoreShape[n], m.Shape[n]
-			p.w[n] = gauss(r * d)
-			for range depth - 1 {
-				p.a[n] = append(p.a[n], gauss(r*d*d))
+			p.w[n] = w.Data
+			for _, a := range dp.Matrices[n] {
+				p.a[n] = append(p.a[n], a.Data)
 			}
 		}
 		out[i] = p
