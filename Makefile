@@ -10,14 +10,15 @@
 #                        notebooks` (default ci; `make lab` leaves it unset = full)
 #   DEEPTUCKER_DATA_DIR  directory of the real datasets; default ../shared/datasets
 #                        (absolute) when that exists
-#   GOMLX_BACKEND        GoMLX backend (default go, the pure-Go one)
+#   GOMLX_BACKEND        GoMLX backend; unset: XLA's CPU plugin when `make setup` installed
+#                        it in .venv, else go (pure Go). test-go always runs on go,
+#                        test-xla-cpu on XLA's CPU plugin
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 
-export GOMLX_BACKEND ?= go
 ifeq ($(origin DEEPTUCKER_DATA_DIR),undefined)
   ifneq ($(wildcard $(ROOT)/../shared/datasets/.),)
     export DEEPTUCKER_DATA_DIR := $(abspath $(ROOT)/../shared/datasets)
@@ -26,13 +27,15 @@ endif
 NOTEBOOK_PROFILE := $(or $(DEEPTUCKER_PROFILE),ci)
 
 .PHONY: help setup lab test test-go test-xla-cpu notebooks notebook-smoke browser-test check-docker \
-	check-setup check-lab figures requirements clean distclean
+	check-setup check-lab figures requirements clean distclean bench bench-env
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-setup: ## install Go tools, .venv (JupyterLab, nbconvert) and the kernelspec; idempotent
+setup: ## install Go tools, .venv (JupyterLab, nbconvert), the kernelspec and XLA's CPU plugin; idempotent
 	@bash kernel/setup.sh
+	@bash deeptucker/backend/scripts/install-xla-cpu.sh >/dev/null || \
+		echo "setup: no XLA CPU plugin installed (see above); the pure-Go backend is the default"
 
 lab: setup ## start JupyterLab on notebooks/ (127.0.0.1, token) with the Go (deep Tucker) kernel
 	@bash kernel/lab.sh
@@ -67,9 +70,9 @@ test: setup ## everything CI runs: Go tests, Dockerfile checks, notebooks, setup
 
 test: export DEEPTUCKER_SETUP_BACKGROUND := 1
 
-test-go: ## go test ./... (real data from DEEPTUCKER_DATA_DIR when set)
-	@echo "test-go: DEEPTUCKER_DATA_DIR=$${DEEPTUCKER_DATA_DIR:-<unset>}"
-	go test ./...
+test-go: ## go test ./... on the pure-Go backend (real data from DEEPTUCKER_DATA_DIR when set)
+	@echo "test-go: GOMLX_BACKEND=go DEEPTUCKER_DATA_DIR=$${DEEPTUCKER_DATA_DIR:-<unset>}"
+	GOMLX_BACKEND=go go test ./...
 
 notebooks: setup ## run every notebooks/*.ipynb headless into build/notebooks and check them
 	DEEPTUCKER_PROFILE=$(NOTEBOOK_PROFILE) bash kernel/run-notebooks.sh
@@ -109,6 +112,12 @@ check-setup: ## run setup again and fail if it changed anything (idempotence)
 
 requirements: ## regenerate kernel/requirements.txt from kernel/requirements.in
 	@bash kernel/lock-requirements.sh
+
+bench-env: setup ## install JAX (CPU, pinned in deeptucker/benchref/requirements.txt) into .venv for make bench
+	.venv/bin/python -m pip install --disable-pip-version-check --no-input --quiet -r deeptucker/benchref/requirements.txt
+
+bench: ## ratio table: go, xla:cpu and the JAX reference (if installed), interleaved; BENCH_FLAGS=-rounds 5
+	nice -n 10 go run ./deeptucker/cmd/benchcompare $(BENCH_FLAGS)
 
 clean: ## remove build/ (executed notebooks, screenshots)
 	rm -rf build

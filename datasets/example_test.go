@@ -3,6 +3,7 @@ package datasets_test
 import (
 	"fmt"
 	"log"
+	"math"
 
 	"github.com/deeptucker/deeptucker/datasets"
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
@@ -90,4 +91,73 @@ func ExampleCOVIDSample() {
 		log.Fatal(err)
 	}
 	fmt.Println(sub.Shape, sub.Labels[0]) // [10 6 11] and the severity of each sample drawn
+}
+
+// A user's own measurements: NaN marks entries never measured, which Split leaves out of both
+// masks.
+func ExampleFromSlice() {
+	nan := math.NaN()
+	values := []float64{
+		0.9, 0.1, nan,
+		0.4, nan, 0.7,
+	}
+	d, err := datasets.FromSlice(values, []int{2, 3}, datasets.Meta{
+		Name:      "assay",
+		ModeNames: []string{"donors", "markers"},
+		Labels:    [][]string{{"donor A", "donor B"}, {"CD4", "CD8", "NK"}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	train, heldOut, err := d.Split(0.5, 1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(d)
+	fmt.Println("observed", train.Count(), "held out", heldOut.Count())
+	// Output:
+	// assay: 2 donors x 3 markers, 2 missing of 6
+	// observed 2 held out 2
+}
+
+// Train on the observed entries at norm 1, without reading the held-out ones.
+func ExampleScale() {
+	d, err := datasets.FromSlice([]float64{3, 0, 0, 4}, []int{2, 2}, datasets.Meta{Name: "tiny"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	train := &multilinear.Mask{Shape: []int{2, 2}, Observed: []bool{true, false, false, true}}
+	scaled, div, err := datasets.Scale(d, train, datasets.ScaleNorm1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Observed: 3 and 4, half of the entries: sqrt((9 + 16) / 0.5) = 7.07.
+	fmt.Printf("divided by %.2f: %.3f\n", div, scaled.Data)
+	// Output:
+	// divided by 7.07: [0.424 0.000 0.000 0.566]
+}
+
+// The readings of the paper's (11, 4, 12) and (10, 6, 11) subsets. They need the data files.
+func ExampleIL2MeanOverCells() {
+	il2, err := datasets.LoadIL2()
+	if err != nil {
+		log.Fatal(err)
+	}
+	mean, err := datasets.IL2MeanOverCells(il2)
+	if err != nil {
+		log.Fatal(err)
+	}
+	covid, err := datasets.LoadCOVID19()
+	if err != nil {
+		log.Fatal(err)
+	}
+	severe, err := datasets.COVIDClassSample(covid, "Severe", 10, 1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	first, err := datasets.COVIDFirst(covid, 10)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(mean.Key, severe.Key, first.Key) // il2/mean-cells covid19/class=Severe/n=10/seed=1 covid19/first/n=10
 }

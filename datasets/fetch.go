@@ -32,7 +32,7 @@ type File struct {
 	SHA256 string
 }
 
-// The data files and their checksums, from SOURCES.md.
+// The data files with their sizes and SHA-256 digests, as published at UpstreamBaseURL.
 var (
 	IL2File     = File{Name: "IL2_Response_Tensor.npy", Size: 40064, SHA256: "c8a8df301c943683104345fc4155061c7fc303d6ccdbad18ca1ce472ee82d7d1"}
 	COVID19File = File{Name: "COVID19_data.npy", Size: 231392, SHA256: "b1e2f72e0211f556c6c32cd66368a9a3c4ee521aed116d195fdadb07bf498aad"}
@@ -149,26 +149,76 @@ func checkBytes(where string, raw []byte, f File) error {
 	return nil
 }
 
+// UnavailableError reports a data file that is neither in the cache nor downloadable (no
+// network, a proxy, a server error). Its message is one sentence with the remedy; Unwrap gives
+// the underlying network error for programs that want it.
+type UnavailableError struct {
+	File   File
+	Cache  string // the cache directory looked in
+	URL    string // the address tried
+	Reason string // short: "no connection to the server", "HTTP 404 Not Found", ...
+	Err    error  // the underlying error, if any
+}
+
+func (e *UnavailableError) Error() string {
+	return fmt.Sprintf("datasets: %s is not in the cache %s and could not be downloaded from %s (%s): set %s to a directory holding %s, or allow network access and the loader will download it into that cache",
+		e.File.Name, e.Cache, e.URL, e.Reason, EnvDataDir, e.File.Name)
+}
+
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// staleTempAge is how old a temporary download file must be before a later download deletes
+// it: younger ones may belong to a download running in another process.
+const staleTempAge = time.Hour
+
+// removeStaleTemps deletes temporary files that writeAtomic left for f in dir when a process
+// died between creating and renaming them: only names of our own pattern (f.Name + ".*.tmp"),
+// and only those older than staleTempAge. Failures are ignored (the next download retries).
+func removeStaleTemps(dir string, f File) {
+	matches, err := filepath.Glob(filepath.Join(dir, tempPattern(f.Name)))
+	if err != nil {
+		return
+	}
+	for _, p := range matches {
+		if info, err := os.Lstat(p); err == nil && info.Mode().IsRegular() && time.Since(info.ModTime()) > staleTempAge {
+			os.Remove(p)
+		}
+	}
+}
+
+// tempPattern is the name pattern of writeAtomic's temporary files for name (os.CreateTemp and
+// filepath.Glob both read '*' as "anything").
+func tempPattern(name string) string { return name + ".*.tmp" }
+
 // download fetches f, verifies it in memory (the files are small) and writes it to dst atomically.
 func (s Source) download(f File, dst string) ([]byte, error) {
+	removeStaleTemps(filepath.Dir(dst), f)
 	url := s.url(f)
 	remedy := fmt.Sprintf("download it by hand from %s into a directory and set %s to it", url, EnvDataDir)
+	unavailable := func(reason string, err error) error {
+		return &UnavailableError{File: f, Cache: filepath.Dir(dst), URL: url, Reason: reason, Err: err}
+	}
 	client := s.Client
 	if client == nil {
 		client = &http.Client{Timeout: 2 * time.Minute}
 	}
 	resp, err := client.Get(url)
 	if err != nil {
-		return nil, fmt.Errorf("datasets: downloading %s: %w; %s", f.Name, err, remedy)
+		reason := "no connection to the server"
+		var ne interface{ Timeout() bool }
+		if errors.As(err, &ne) && ne.Timeout() {
+			reason = "the connection timed out"
+		}
+		return nil, unavailable(reason, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("datasets: downloading %s from %s: HTTP %s; %s", f.Name, url, resp.Status, remedy)
+		return nil, unavailable("HTTP "+resp.Status, nil)
 	}
 	// Read one byte more than expected so that an oversized answer is caught, not cut.
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, f.Size+1))
 	if err != nil {
-		return nil, fmt.Errorf("datasets: downloading %s from %s: connection failed after %d of %d bytes: %w; %s", f.Name, url, len(raw), f.Size, err, remedy)
+		return nil, unavailable(fmt.Sprintf("the connection broke after %d of %d bytes", len(raw), f.Size), err)
 	}
 	if int64(len(raw)) > f.Size {
 		return nil, fmt.Errorf("datasets: download of %s is longer than the expected %d bytes (wrong file); nothing was written to the cache; %s", url, f.Size, remedy)
@@ -189,7 +239,7 @@ func writeAtomic(dst string, data []byte) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, filepath.Base(dst)+".*.tmp")
+	tmp, err := os.CreateTemp(dir, tempPattern(filepath.Base(dst)))
 	if err != nil {
 		return err
 	}
@@ -220,5 +270,5 @@ func (s Source) load(f File) (*multilinear.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeNPY(f.Name, raw)
+	return decodeNPY(f.Name, raw, dataNPYRemedy)
 }

@@ -3,6 +3,7 @@ package datasets
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // fakeFile is a small .npy file served by the test servers, with its descriptor.
@@ -107,7 +109,7 @@ func TestDownloadFailures(t *testing.T) {
 			if err == nil {
 				conn.Close()
 			}
-		}, []string{"connection failed", "of " + strconv.Itoa(len(raw)) + " bytes", EnvDataDir}},
+		}, []string{"connection broke", "of " + strconv.Itoa(len(raw)) + " bytes", EnvDataDir}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -128,9 +130,57 @@ func TestDownloadUnreachable(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close() // nothing listens there any more
-	s := Source{CacheDir: t.TempDir(), BaseURL: url}
+	cache := t.TempDir()
+	s := Source{CacheDir: cache, BaseURL: url}
 	_, err := s.Path(f)
-	wantErr(t, err, "downloading "+f.Name, EnvDataDir)
+	// First contact without network: one sentence naming the file, the cache, the variable to
+	// set and the download that would happen; not a chain of wrapped network errors.
+	wantErr(t, err, f.Name+" is not in the cache "+cache, "could not be downloaded", "no connection", EnvDataDir, "download it into that cache")
+	msg := err.Error()
+	if strings.Contains(msg, "dial tcp") || strings.Contains(msg, "connection refused") || strings.Count(msg, ": ") > 2 || strings.Contains(msg, "\n") {
+		t.Errorf("error is a chain, not one sentence: %q", msg)
+	}
+	var ue *UnavailableError
+	if !errors.As(err, &ue) || ue.Err == nil {
+		t.Errorf("error %T does not unwrap to *UnavailableError with its cause", err)
+	}
+}
+
+// TestStaleTempsRemoved: a crash between writing and renaming a download leaves
+// <name>.<random>.tmp in the cache; the next download removes ours when older than an hour,
+// and leaves a fresh one (another process may be writing it) and other files alone.
+func TestStaleTempsRemoved(t *testing.T) {
+	f, raw := fakeFile(t)
+	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request) { w.Write(raw) })
+	cache := t.TempDir()
+	old := time.Now().Add(-2 * time.Hour)
+	write := func(name string, mtime time.Time) string {
+		p := filepath.Join(cache, name)
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	stale := write(f.Name+".123456.tmp", old)
+	fresh := write(f.Name+".654321.tmp", time.Now())
+	other := write("other.npy.123456.tmp", old)
+	notTemp := write(f.Name+".bak", old)
+
+	s := Source{CacheDir: cache, BaseURL: srv.URL, Client: srv.Client()}
+	if _, err := s.Path(f); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale temporary file %s survived the download (stat err %v)", stale, err)
+	}
+	for _, p := range []string{fresh, other, notTemp} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s was removed: only our own temporary files older than an hour may be (%v)", p, err)
+		}
+	}
 }
 
 func TestDirIsExclusive(t *testing.T) {

@@ -31,7 +31,7 @@ func moduleRoot(t *testing.T) string {
 }
 
 // realSource returns a Source that reads the real files from DEEPTUCKER_DATA_DIR, resolving a
-// relative path against the module root (CI sets ../shared/datasets, relative to the repository),
+// relative path against the module root (so that CI can give a path relative to the repository),
 // and never downloads. It skips the test if the variable is unset or the directory is absent.
 func realSource(t *testing.T) Source {
 	t.Helper()

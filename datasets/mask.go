@@ -11,9 +11,21 @@ import (
 // Second words of the PCG sources: one stream per use, so that the same seed given to
 // SplitMask, COVIDSample and Synthetic draws independent numbers.
 const (
-	seedStreamMask      = 0x6d61736b // "mask"
-	seedStreamCOVID     = 0x636f7664 // "covd"
-	seedStreamSynthetic = 0x73796e74 // "synt"
+	seedStreamMask       = 0x6d61736b // "mask"
+	seedStreamCOVID      = 0x636f7664 // "covd"
+	seedStreamCOVIDClass = 0x636c6173 // "clas"
+	seedStreamSynthetic  = 0x73796e74 // "synt"
+)
+
+// Observed fractions of the real-data protocols (see the package documentation, Masks).
+const (
+	// ObservedLiteral is the paper's real-data sentence read literally: "70% of missing data",
+	// so 30% of the entries observed.
+	ObservedLiteral = 0.3
+	// ObservedMatching is 70% observed, 30% held out: the split of the paper's synthetic
+	// experiments and of the authors' public script, of which the real-data sentence is
+	// plausibly the inverse.
+	ObservedMatching = 0.7
 )
 
 // SplitMask splits the entries marked in present into a training mask (the paper's observed set
@@ -21,8 +33,8 @@ const (
 // the P present entries are observed, drawn uniformly without replacement with a PCG source
 // seeded by seed; held-out = present minus train. Entries absent from present are in neither.
 //
-// The paper observes 70% of the synthetic tensor (observedFraction 0.7) and 30% of the real
-// ones (0.3). It returns an error if observedFraction is not in (0, 1), present is empty, or
+// The paper observes 70% of the synthetic tensor (observedFraction 0.7); for the real ones see
+// ObservedLiteral and ObservedMatching. It returns an error if observedFraction is not in (0, 1), present is empty, or
 // the rounding leaves either mask empty.
 func SplitMask(present *multilinear.Mask, observedFraction float64, seed uint64) (train, heldOut *multilinear.Mask, err error) {
 	if present == nil || len(present.Observed) == 0 {

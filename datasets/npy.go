@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"codeberg.org/sbinet/npyio/npy"
 
@@ -23,14 +26,19 @@ func ReadNPY(path string) (*multilinear.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("datasets: reading %s: %w", path, err)
 	}
-	return decodeNPY(filepath.Base(path), raw)
+	return decodeNPY(path, raw, userNPYRemedy)
 }
+
+// Remedies for a bad .npy file: one of ours (cached or in the data directory), or a user's.
+const (
+	dataNPYRemedy = "the file is damaged or not the expected one: delete it and load again, or copy it from " + UpstreamBaseURL
+	userNPYRemedy = "save the array with NumPy as float64 in C order: np.save(path, np.ascontiguousarray(a, dtype='<f8'))"
+)
 
 // decodeNPY parses the bytes of a .npy file; name is used in errors only.
 // The header is parsed by codeberg.org/sbinet/npyio; the checks on dtype, order and length
 // are ours, because npyio converts other dtypes silently and reads short data as zeros-or-EOF.
-func decodeNPY(name string, raw []byte) (t *multilinear.Tensor, err error) {
-	const remedy = "the file is damaged or not the expected one: delete it and load again, or fetch it from the address in SOURCES.md"
+func decodeNPY(name string, raw []byte, remedy string) (t *multilinear.Tensor, err error) {
 	defer func() {
 		// npyio indexes into the header without bounds checks; a malformed header must be an error.
 		if r := recover(); r != nil {
@@ -94,4 +102,48 @@ func decodeNPY(name string, raw []byte) (t *multilinear.Tensor, err error) {
 		return nil, fmt.Errorf("datasets: %s: reading data: %w; %s", name, err, remedy)
 	}
 	return multilinear.FromData(hdr.Shape, data)
+}
+
+// WriteNPY writes t to path as a NumPy .npy file (format 1.0, little-endian float64, C order), NaN for
+// entries never measured: what FromNPY and np.load read back. It writes a temporary file and renames it, so a
+// crash never leaves a half-written file under path.
+func WriteNPY(path string, t *multilinear.Tensor) error {
+	if t == nil || len(t.Data) == 0 {
+		return fmt.Errorf("datasets: WriteNPY needs a non-empty tensor")
+	}
+	dims := make([]string, len(t.Shape))
+	for i, d := range t.Shape {
+		dims[i] = strconv.Itoa(d)
+	}
+	shape := strings.Join(dims, ", ")
+	if len(t.Shape) == 1 {
+		shape += ","
+	}
+	header := fmt.Sprintf("{'descr': '<f8', 'fortran_order': False, 'shape': (%s), }", shape)
+	// magic (6) + version (2) + length (2) + header + '\n', padded with spaces to a multiple of 64.
+	pad := 64 - (10+len(header)+1)%64
+	if pad == 64 {
+		pad = 0
+	}
+	header += strings.Repeat(" ", pad) + "\n"
+	buf := make([]byte, 0, 10+len(header)+8*len(t.Data))
+	buf = append(buf, "\x93NUMPY\x01\x00"...)
+	buf = binary.LittleEndian.AppendUint16(buf, uint16(len(header)))
+	buf = append(buf, header...)
+	for _, v := range t.Data {
+		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("datasets: WriteNPY: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(buf); err != nil {
+		tmp.Close()
+		return fmt.Errorf("datasets: WriteNPY %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("datasets: WriteNPY %s: %w", path, err)
+	}
+	return os.Rename(tmp.Name(), path)
 }

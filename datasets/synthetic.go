@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -53,7 +54,7 @@ type SyntheticOptions struct {
 	// Seed seeds the PCG source. Same options, same tensor.
 	Seed uint64
 	// Scale is the Frobenius norm of the result. 0 means the recipe's default: 1 for RecipePaper
-	// (the scale of MODEL.md's first probe: entries about 0.03 for a 10x10x10 tensor), and the
+	// (entries about 0.03 for a 10x10x10 tensor, the scale our synthetic regime was tuned at), and the
 	// authors' own scale for RecipeAuthors. Negative is an error.
 	Scale float64
 	// Recipe is RecipePaper (the default, "") or RecipeAuthors.
@@ -107,7 +108,20 @@ func Synthetic(opts SyntheticOptions) (*Tensor, error) {
 	}
 	name := fmt.Sprintf("synthetic %v rank %v (%s recipe, seed %d)", o.Shape, o.Rank, o.Recipe, o.Seed)
 	prov := fmt.Sprintf("Synthetic(Shape %v, Rank %v, Seed %d, Scale %v, Recipe %q); Frobenius norm %.6g", o.Shape, o.Rank, o.Seed, o.Scale, o.Recipe, w.Norm())
-	return newTensor(w, name, modeNames, labels, prov)
+	t, err := newTensor(w, name, modeNames, labels, prov)
+	if err != nil {
+		return nil, err
+	}
+	t.Key = fmt.Sprintf("synthetic/%s/shape=%s/rank=%s/seed=%d/scale=%g", o.Recipe, joinInts(o.Shape), joinInts(o.Rank), o.Seed, o.Scale)
+	return t, nil
+}
+
+func joinInts(xs []int) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = strconv.Itoa(x)
+	}
+	return strings.Join(parts, "x")
 }
 
 // withDefaults fills the defaults and validates the options.

@@ -22,6 +22,12 @@ type Tensor struct {
 
 	// Name is a short human-readable name, such as "IL-2" or "COVID-19 (10 samples, seed 1)".
 	Name string
+	// Key identifies the data and its cut in a stable, machine-friendly form for result keys,
+	// such as "il2/cell=1", "il2/mean-cells", "covid19/random/n=10/seed=1",
+	// "covid19/class=Severe/n=10/seed=1" or "covid19/first/n=10". Select and Slice append their
+	// cut ("/ligands=[0 1 2]", "/cells=1"), so that a cut tensor never carries its source's key;
+	// an empty Key stays empty.
+	Key string
 	// ModeNames holds one name per mode, such as "ligands" or "receptors".
 	ModeNames []string
 	// Labels[n][i] is the tick label of index i along mode n. Labels need not be unique
@@ -228,6 +234,7 @@ func (t *Tensor) Select(mode int, indices []int) (*Tensor, error) {
 	s.Labels[mode] = pick(t.Labels[mode], indices)
 	s.SourceIndex[mode] = pick(t.SourceIndex[mode], indices)
 	s.Provenance = addLine(t.Provenance, fmt.Sprintf("kept %s at source indices %v", t.ModeNames[mode], s.SourceIndex[mode]))
+	s.Key = extendKey(t.Key, t.ModeNames[mode], fmt.Sprint(indices))
 	return s, nil
 }
 
@@ -249,7 +256,16 @@ func (t *Tensor) Slice(mode, index int) (*Tensor, error) {
 	s.Labels = slices.Delete(s.Labels, mode, mode+1)
 	s.SourceIndex = slices.Delete(s.SourceIndex, mode, mode+1)
 	s.Provenance = addLine(t.Provenance, fmt.Sprintf("slice at %s %q (source index %d), mode removed", t.ModeNames[mode], label, t.SourceIndex[mode][index]))
+	s.Key = extendKey(t.Key, t.ModeNames[mode], fmt.Sprint(index))
 	return s, nil
+}
+
+// extendKey appends "/mode=what" to a non-empty key, spaces replaced by '_'.
+func extendKey(key, mode, what string) string {
+	if key == "" {
+		return ""
+	}
+	return key + "/" + strings.ReplaceAll(mode, " ", "_") + "=" + strings.ReplaceAll(what, " ", ",")
 }
 
 func pick[T any](xs []T, indices []int) []T {

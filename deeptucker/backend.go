@@ -16,8 +16,10 @@ var (
 
 // newBackend returns the backend GOMLX_BACKEND names, opened once per configuration and process: an XLA
 // client (and its GPU memory) is costly to create, and every Fit can share it.
-func newBackend() (backends.Backend, error) {
-	config := os.Getenv(backend.EnvVar)
+func newBackend() (backends.Backend, error) { return backendFor(os.Getenv(backend.EnvVar)) }
+
+// backendFor opens (once per process) the backend of a GOMLX_BACKEND value.
+func backendFor(config string) (backends.Backend, error) {
 	backendsMu.Lock()
 	defer backendsMu.Unlock()
 	if b, ok := openedBy[config]; ok {

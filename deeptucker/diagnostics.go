@@ -1,7 +1,6 @@
 package deeptucker
 
 import (
-	"fmt"
 	"math"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
@@ -11,10 +10,19 @@ import (
 // Record is one snapshot of a run's diagnostics, the quantities of the paper's section 4 and 5.
 // Modes are 0-based: the paper's mode 1 is index 0.
 type Record struct {
-	Step       int     // steps done
-	TrainLoss  float64 // the loss (2) on observed entries
-	HeldOutMSE float64 // NaN without a held-out mask
-	HeldOutR2  float64 // scikit-learn's r2_score on held-out entries; NaN without a held-out mask
+	Step int // steps done
+	// TrainLoss is the full training objective on the observed entries: the data term plus every Term.
+	TrainLoss float64
+	// DataLoss is the data term alone: the loss (2) (or Training.DataTerm); Terms holds each extra term by name.
+	DataLoss   float64
+	Terms      map[string]float64 `json:",omitempty"`
+	HeldOutMSE float64            // NaN without a held-out mask
+	HeldOutR2  float64            // scikit-learn's r2_score on held-out entries; NaN without a held-out mask
+	// ValidationMSE and ValidationR2 are computed on Run.Validation (NaN without one): the early-stopping signal.
+	ValidationMSE, ValidationR2 float64
+	// AllR2 is the R2 over every entry the run reads (observed, validation and held-out): a diagnostic of the
+	// fit as a whole, not a completion score.
+	AllR2 float64
 	// Epsilon is the unbalancedness ε(t) of Definition 4.2: the largest | ||w_r||² − ||G_{..r..}||² | and
 	// | ||w_r||² − ||A_i^{n,r}||_F² | over modes, columns and layers (0 when no mode is factorised).
 	Epsilon float64
@@ -29,40 +37,124 @@ type Record struct {
 	// ActiveColumns[n] counts the columns of V(n) whose squared norm exceeds Training.ColumnThreshold (Fig. 4);
 	// -1 for a mode of depth 0, which has no columns.
 	ActiveColumns []int
+	// Extra holds the user's diagnostics (Training.Diagnostics) by name.
+	Extra map[string][]float64 `json:",omitempty"`
 }
 
 // diagnosticsGraph computes every run's diagnostics from the current variables, in this order:
-// train loss, held-out MSE, held-out R2 ([M] each); per mode the squared slice norms [M, r_n]; per factorised
-// mode the squared column norms, ||w_r||² and each layer's ||A_i||_F² ([M, r_n] each).
+// objective, data term, held-out MSE and R2, validation MSE and R2, R2 over every entry read ([M] each); each Term [M]; per mode the squared slice
+// norms [M, r_n]; per factorised mode the squared column norms, ||w_r||² and each layer's ||A_i||_F²
+// ([M, r_n] each); each graph Diagnostic ([M] or [M, k]).
 func (s *session) diagnosticsGraph(_ *context.Context, g *Graph) []*Node {
-	core := s.core.ValueGraph(g)
-	cols := s.columnsGraph(g)
-	w := reconstruct(s.model, core, cols)
-	target := s.target.ValueGraph(g)
+	o := s.objectiveGraph(g, s.trainMask.ValueGraph(g), s.trainCount.ValueGraph(g), false)
+	v := o.vars
 	held, heldCount := s.heldOutMask.ValueGraph(g), s.heldOutCount.ValueGraph(g)
-	out := []*Node{
-		maskedMSE(w, target, s.trainMask.ValueGraph(g), s.trainCount.ValueGraph(g)),
-		maskedMSE(w, target, held, heldCount),
-		maskedR2(w, target, held, heldCount),
-	}
+	val, valCount := s.validationMask.ValueGraph(g), s.validationCount.ValueGraph(g)
+	train := s.trainMask.ValueGraph(g)
+	all, allCount := Add(Add(train, held), val), Add(Add(s.trainCount.ValueGraph(g), heldCount), valCount)
+	out := []*Node{o.perRun, o.data, maskedMSE(v.W, v.Target, held, heldCount), maskedR2(v.W, v.Target, held, heldCount),
+		maskedMSE(v.W, v.Target, val, valCount), maskedR2(v.W, v.Target, val, valCount), maskedR2(v.W, v.Target, all, allCount)}
+	out = append(out, o.terms...)
 	for n := range s.model.Order() {
-		out = append(out, sliceNormsSq(s.model, core, n))
+		out = append(out, sliceNormsSq(s.model, v.Core, n))
 	}
-	for n, v := range cols {
-		if v == nil {
+	for n, c := range v.Columns {
+		if c == nil {
 			continue
 		}
-		out = append(out, rowNormsSq(v), rowNormsSq(s.w[n].ValueGraph(g)))
-		for _, a := range s.a[n] {
-			out = append(out, rowNormsSq(a.ValueGraph(g)))
+		out = append(out, rowNormsSq(c), rowNormsSq(v.Vectors[n]))
+		for _, a := range v.Matrices[n] {
+			out = append(out, rowNormsSq(a))
 		}
+	}
+	for _, d := range s.training.Diagnostics {
+		if d.Graph == nil {
+			continue
+		}
+		x := d.Graph(v)
+		if x == nil || x.Rank() < 1 || x.Rank() > 2 || x.Shape().Dimensions[0] != s.numRuns {
+			panic("deeptucker: diagnostic " + d.Name + " must return [M] or [M, k] (one row per run), got " + shapeOf(x))
+		}
+		out = append(out, ConvertDType(x, s.dtype))
 	}
 	return out
 }
 
-// record runs the diagnostics, appends one Record per run, keeps a snapshot of the parameters when every loss
-// is finite, and reports whether every run is within the tolerance. A non-finite loss returns ErrDiverged.
-func (s *session) record(step int) (converged bool, err error) {
+func shapeOf(x *Node) string {
+	if x == nil {
+		return "nil"
+	}
+	return x.Shape().String()
+}
+
+// buildRecord reads run i's record from the diagnostics outputs (host copies, see diagnosticsGraph's order).
+func (s *session) buildRecord(host [][]float64, i, step int, params *Params) Record {
+	m, M := s.model, s.numRuns
+	rec := Record{Step: step, TrainLoss: host[0][i], DataLoss: host[1][i], HeldOutMSE: host[2][i], HeldOutR2: host[3][i],
+		ValidationMSE: host[4][i], ValidationR2: host[5][i], AllR2: host[6][i]}
+	k := 7
+	for _, t := range s.training.Terms {
+		if rec.Terms == nil {
+			rec.Terms = map[string]float64{}
+		}
+		rec.Terms[t.Name] = host[k][i]
+		k++
+	}
+	sliceSq := make([][]float64, m.Order())
+	for n := range m.Order() {
+		sliceSq[n] = row(host[k], i, len(host[k])/M)
+		rec.SliceNorms = append(rec.SliceNorms, sqrtAll(sliceSq[n]))
+		k++
+	}
+	rec.ColumnNorms = make([][]float64, m.Order())
+	rec.WNorms = make([][]float64, m.Order())
+	rec.LayerNorms = make([][][]float64, m.Order())
+	rec.ActiveColumns = make([]int, m.Order())
+	for n, depth := range m.Depths {
+		if depth == 0 {
+			rec.ActiveColumns[n] = -1
+			continue
+		}
+		r := m.CoreShape[n]
+		colSq, wSq := row(host[k], i, r), row(host[k+1], i, r)
+		k += 2
+		rec.ColumnNorms[n] = sqrtAll(colSq)
+		rec.WNorms[n] = sqrtAll(wSq)
+		for _, c := range colSq {
+			if c > s.training.ColumnThreshold {
+				rec.ActiveColumns[n]++
+			}
+		}
+		for j := range r {
+			rec.Epsilon = math.Max(rec.Epsilon, math.Abs(wSq[j]-sliceSq[n][j]))
+		}
+		for range depth - 1 {
+			aSq := row(host[k], i, r)
+			k++
+			rec.LayerNorms[n] = append(rec.LayerNorms[n], sqrtAll(aSq))
+			for j := range r {
+				rec.Epsilon = math.Max(rec.Epsilon, math.Abs(wSq[j]-aSq[j]))
+			}
+		}
+	}
+	for _, d := range s.training.Diagnostics {
+		if rec.Extra == nil {
+			rec.Extra = map[string][]float64{}
+		}
+		if d.Host != nil {
+			rec.Extra[d.Name] = d.Host(params)
+			continue
+		}
+		rec.Extra[d.Name] = append([]float64(nil), row(host[k], i, len(host[k])/M)...)
+		k++
+	}
+	return rec
+}
+
+// record runs the diagnostics and appends one Record per run still recording. A run whose objective is no
+// longer finite (seen by the step's own check, or here) goes back to its last finite record and stops; a run
+// within the tolerance stops where it is. It reports whether any run is still moving.
+func (s *session) record(step int) (moving bool, err error) {
 	outs, err := s.diagnostics.Exec()
 	if err != nil {
 		return false, err
@@ -71,90 +163,96 @@ func (s *session) record(step int) (converged bool, err error) {
 	for i, t := range outs {
 		host[i] = toFloat64s(t)
 	}
-	m, M := s.model, s.numRuns
-	recs := make([]Record, M)
-	converged = s.training.Tol > 0
-	var bad []int
-	for i := range recs {
-		rec := Record{Step: step, TrainLoss: host[0][i], HeldOutMSE: host[1][i], HeldOutR2: host[2][i]}
-		k := 3
-		sliceSq := make([][]float64, m.Order())
-		for n := range m.Order() {
-			sliceSq[n] = row(host[k], i, len(host[k])/M)
-			rec.SliceNorms = append(rec.SliceNorms, sqrtAll(sliceSq[n]))
-			k++
+	divergedAt, err := s.divergedAt.Value()
+	if err != nil {
+		return false, err
+	}
+	flagged, err := anyToFloat64s(divergedAt)
+	if err != nil {
+		return false, err
+	}
+	vars := s.params()
+	values := make([][]float64, len(vars))
+	for k, v := range vars {
+		t, err := v.Value()
+		if err != nil {
+			return false, err
 		}
-		rec.ColumnNorms = make([][]float64, m.Order())
-		rec.WNorms = make([][]float64, m.Order())
-		rec.LayerNorms = make([][][]float64, m.Order())
-		rec.ActiveColumns = make([]int, m.Order())
-		for n, depth := range m.Depths {
-			if depth == 0 {
-				rec.ActiveColumns[n] = -1
-				continue
-			}
-			r := m.CoreShape[n]
-			colSq, wSq := row(host[k], i, r), row(host[k+1], i, r)
-			k += 2
-			rec.ColumnNorms[n] = sqrtAll(colSq)
-			rec.WNorms[n] = sqrtAll(wSq)
-			for _, c := range colSq {
-				if c > s.training.ColumnThreshold {
-					rec.ActiveColumns[n]++
-				}
-			}
-			for j := range r {
-				rec.Epsilon = math.Max(rec.Epsilon, math.Abs(wSq[j]-sliceSq[n][j]))
-			}
-			for range depth - 1 {
-				aSq := row(host[k], i, r)
-				k++
-				rec.LayerNorms[n] = append(rec.LayerNorms[n], sqrtAll(aSq))
-				for j := range r {
-					rec.Epsilon = math.Max(rec.Epsilon, math.Abs(wSq[j]-aSq[j]))
-				}
-			}
+		values[k] = toFloat64s(t)
+	}
+	changed, restored := false, false
+	recs := make([]Record, s.numRuns)
+	for i := range s.numRuns {
+		if s.divergedStep[i] >= 0 {
+			recs[i] = s.records[i][len(s.records[i])-1]
+			continue
 		}
-		if math.IsNaN(rec.TrainLoss) || math.IsInf(rec.TrainLoss, 0) {
-			bad = append(bad, i)
+		objective := host[0][i]
+		if flagged[i] >= 0 || math.IsNaN(objective) || math.IsInf(objective, 0) {
+			s.divergedStep[i] = step
+			if flagged[i] >= 0 {
+				s.divergedStep[i] = int(flagged[i])
+			}
+			s.activeHost[i], changed = 0, true
+			if snap := s.snapshots[i]; snap != nil {
+				s.setRun(values, i, snap.params)
+				restored = true
+				s.truncateRecords(i, snap.step)
+			}
+			if n := len(s.records[i]); n > 0 {
+				recs[i] = s.records[i][n-1]
+			}
+			continue
 		}
-		if !(rec.TrainLoss <= s.training.Tol) {
-			converged = false
-		}
+		params := s.runParams(values, i)
+		rec := s.buildRecord(host, i, step, params)
 		recs[i] = rec
 		s.records[i] = append(s.records[i], rec)
+		s.snapshots[i] = &snapshot{step: step, params: params}
+		if s.training.Tol > 0 && rec.TrainLoss <= s.training.Tol && s.convergedAt[i] < 0 {
+			s.convergedAt[i] = step
+		}
+		if s.convergedAt[i] >= 0 && s.activeHost[i] != 0 {
+			s.activeHost[i], changed = 0, true
+		}
 	}
-	if len(bad) > 0 {
-		return false, fmt.Errorf("%w: runs %v have a non-finite loss at step %d", ErrDiverged, bad, step)
+	if restored {
+		for k, v := range vars {
+			if err := v.SetValue(toTensor(s.dtype, values[k], v.Shape().Dimensions...)); err != nil {
+				return false, err
+			}
+		}
 	}
-	if err := s.takeSnapshot(step); err != nil {
-		return false, err
-	}
-	if err := s.freezeConverged(recs); err != nil {
-		return false, err
+	if changed {
+		if err := s.active.SetValue(toTensor(s.dtype, s.activeHost, s.numRuns)); err != nil {
+			return false, err
+		}
 	}
 	if s.training.OnRecord != nil {
 		s.training.OnRecord(step, recs)
 	}
-	return converged, nil
-}
-
-// freezeConverged stops updating the runs whose train loss reached the tolerance, so each run ends at its own
-// convergence, as if trained alone, while the rest of the batch goes on.
-func (s *session) freezeConverged(recs []Record) error {
-	if s.training.Tol <= 0 {
-		return nil
-	}
-	changed := false
-	for i, rec := range recs {
-		if rec.TrainLoss <= s.training.Tol && s.runScales[i] != 0 {
-			s.runScales[i], changed = 0, true
+	for _, a := range s.activeHost {
+		if a != 0 {
+			return true, nil
 		}
 	}
-	if !changed {
-		return nil
+	return false, nil
+}
+
+// runParams cuts run i's parameters out of the stacked host values (in params() order).
+func (s *session) runParams(values [][]float64, i int) *Params {
+	p := NewParams(s.model)
+	for k, dst := range p.flat() {
+		copy(dst, values[k][i*len(dst):(i+1)*len(dst)])
 	}
-	return s.runScale.SetValue(toTensor(s.dtype, s.runScales, s.numRuns))
+	return p
+}
+
+// setRun writes run i's parameters into the stacked host values.
+func (s *session) setRun(values [][]float64, i int, p *Params) {
+	for k, src := range p.flat() {
+		copy(values[k][i*len(src):(i+1)*len(src)], src)
+	}
 }
 
 func row(flat []float64, i, width int) []float64 { return flat[i*width : (i+1)*width] }
@@ -165,27 +263,4 @@ func sqrtAll(xs []float64) []float64 {
 		out[i] = math.Sqrt(x)
 	}
 	return out
-}
-
-// takeSnapshot copies the parameters to the host: the last finite state that divergence falls back to.
-func (s *session) takeSnapshot(step int) error {
-	snap := &snapshot{step: step}
-	for _, v := range s.params() {
-		t, err := v.Value()
-		if err != nil {
-			return err
-		}
-		snap.values = append(snap.values, toFloat64s(t))
-	}
-	s.snapshot = snap
-	return nil
-}
-
-func (s *session) restore() error {
-	for i, v := range s.params() {
-		if err := v.SetValue(toTensor(s.dtype, s.snapshot.values[i], v.Shape().Dimensions...)); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -14,22 +14,38 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+
+	"github.com/deeptucker/deeptucker/deeptucker/kerasadam"
 )
 
-// ErrDiverged is wrapped by the error Fit returns when a loss became NaN or infinite.
+// ErrDiverged is wrapped by the error Fit returns when some run's objective became NaN or infinite.
 var ErrDiverged = errors.New("deeptucker: training diverged")
 
-// errConverged stops the GoMLX loop early once every run is within tolerance.
-var errConverged = errors.New("deeptucker: converged")
+// errAllStopped ends the GoMLX loop early once no run is moving any more.
+var errAllStopped = errors.New("deeptucker: every run has stopped")
 
-// Fit trains one model per run, all in one batched graph (a leading "model" axis of size len(runs)), and
-// returns their diagnostics histories and final parameters.
+// Fit trains one model per run and returns their diagnostics histories and final parameters.
 //
-// Runs share the model's structure and the training's optimizer, step budget and dtype; they may differ in
-// data, masks, seed, init std and learning rate. If a loss becomes NaN or infinite, training stops and Fit
-// returns the result restored to the last recorded finite state together with an error wrapping ErrDiverged.
-// Not converging within the budget is not an error: see RunResult.ConvergedStep.
+// Runs share the model's structure and the training's objective, optimizer, step budget and dtype; they may
+// differ in data, masks, seed, init std, starting parameters and learning rate. Runs that can share a compiled
+// step train together (a leading "model" axis): all of them, unless the optimizer needs one learning rate per
+// graph (see Optimizer) or runs resume from different steps. Every run's result equals that of the run trained
+// alone.
+//
+// A run whose objective becomes NaN or infinite stops at its last recorded finite state while the others
+// train on; Fit then returns the full result together with an error wrapping ErrDiverged that names those
+// runs (RunResult.DivergedStep). Not converging within the budget is not an error: see
+// RunResult.ConvergedStep.
 func Fit(model *Model, training *Training, runs ...Run) (res *Result, err error) {
+	b, err := newBackend()
+	if err != nil {
+		return nil, err
+	}
+	return fitOn(b, model, training, runs...)
+}
+
+// fitOn is Fit on a given backend.
+func fitOn(b backends.Backend, model *Model, training *Training, runs ...Run) (res *Result, err error) {
 	if model == nil || training == nil {
 		return nil, errors.New("deeptucker: Fit needs a model and a training configuration")
 	}
@@ -42,88 +58,174 @@ func Fit(model *Model, training *Training, runs ...Run) (res *Result, err error)
 	if len(runs) == 0 {
 		return nil, errors.New("deeptucker: Fit needs at least one run")
 	}
+	if err := checkMemory(model, training, len(runs)); err != nil {
+		return nil, err
+	}
 	for i := range runs {
-		if err := runs[i].validate(i, model); err != nil {
+		if err := runs[i].validate(i, model, training); err != nil {
 			return nil, err
 		}
 	}
-	b, err := newBackend()
+	start := time.Now()
+	res = &Result{Model: model, Training: training, Runs: make([]RunResult, len(runs))}
+	var diverged []string
+	for _, group := range groupRuns(model, training, runs) {
+		sub := make([]Run, len(group))
+		for k, i := range group {
+			sub[k] = runs[i]
+		}
+		gres, gerr := fitGroup(b, model, training, sub)
+		if gres == nil {
+			return nil, gerr
+		}
+		if gerr != nil && !errors.Is(gerr, ErrDiverged) {
+			return nil, gerr
+		}
+		for k, i := range group {
+			res.Runs[i] = gres.Runs[k]
+			if d := gres.Runs[k].DivergedStep; d >= 0 {
+				diverged = append(diverged, fmt.Sprintf("run %d at step %d", i, d))
+			}
+		}
+		res.Steps = max(res.Steps, gres.Steps)
+		res.StepsPerSecond, res.Backend, res.Gradients = gres.StepsPerSecond, gres.Backend, gres.Gradients
+	}
+	res.Elapsed = time.Since(start)
+	if len(diverged) > 0 {
+		return res, fmt.Errorf("%w: %s (objective NaN or infinite; check the learning rate and init std); "+
+			"each kept its last recorded finite state, the other runs trained on", ErrDiverged, strings.Join(diverged, ", "))
+	}
+	return res, nil
+}
+
+// groupRuns splits runs into those that can share one graph: the same starting step and, unless the
+// optimizer takes per-run rates, the same learning rate. Groups keep the runs' order of first appearance.
+func groupRuns(model *Model, training *Training, runs []Run) [][]int {
+	perRunRates := takesPerRunRates(training.Optimizer)
+	type key struct {
+		lr   float64
+		step int
+	}
+	var order []key
+	groups := map[key][]int{}
+	for i, r := range runs {
+		k := key{step: r.startStep()}
+		if !perRunRates {
+			k.lr = r.learningRate(training)
+		}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], i)
+	}
+	out := make([][]int, len(order))
+	for i, k := range order {
+		out[i] = groups[k]
+	}
+	return out
+}
+
+// fitGroup trains runs that share one graph.
+func fitGroup(b backends.Backend, model *Model, training *Training, runs []Run) (res *Result, err error) {
+	// Graph-building code panics on misuse (and on a user's term of the wrong shape); at this boundary it
+	// becomes an error.
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, fmt.Errorf("deeptucker: while training %s: %v", model, r)
+		}
+	}()
+	s, err := newSession(b, model, training, runs)
 	if err != nil {
 		return nil, err
 	}
-	// Graph-building code panics on misuse; at this boundary it becomes an error.
-	defer func() {
-		if r := recover(); r != nil {
-			res, err = nil, fmt.Errorf("deeptucker: internal error while training %s: %v", model, r)
-		}
-	}()
-	s := newSession(b, model, training, runs)
 	return s.fit()
 }
 
-// session is the state of one Fit call: the context with its variables, the compiled step and diagnostics.
+// session is the state of one group's training: the context with its variables, the compiled step and the
+// diagnostics.
 type session struct {
-	backend  backends.Backend
-	model    *Model
-	training *Training
-	runs     []Run
-	numRuns  int
-	dtype    dtypes.DType
+	backend   backends.Backend
+	model     *Model
+	training  *Training
+	runs      []Run
+	numRuns   int
+	dtype     dtypes.DType
+	startStep int
 
-	ctx                            *context.Context
-	core                           *context.Variable
-	w                              []*context.Variable   // per mode, nil for depth 0
-	a                              [][]*context.Variable // per mode and layer
-	target, trainMask, heldOutMask *context.Variable
-	trainCount, heldOutCount       *context.Variable
-	// runScale [M] multiplies each run's update: its learning rate over baseRate, times 0 once the run has
-	// converged (so a converged run stops moving while the others train). nil when every run has the same rate
-	// and there is no tolerance.
-	runScale  *context.Variable
-	runScales []float64 // host copy of runScale
-	baseRate  float64   // the optimizer's own learning rate
+	ctx                             *context.Context
+	core                            *context.Variable
+	w                               []*context.Variable   // per mode, nil for depth 0
+	a                               [][]*context.Variable // per mode and layer
+	target, trainMask, heldOutMask  *context.Variable
+	trainCount, heldOutCount        *context.Variable
+	validationMask, validationCount *context.Variable
+	// active [M] is 1 while a run moves and 0 once it converged or diverged; activeHost is its host copy.
+	active     *context.Variable
+	activeHost []float64
+	// stepCounter counts steps in the graph; divergedAt [M] holds the first step at which a run's objective
+	// was not finite (-1 while finite).
+	stepCounter, divergedAt *context.Variable
+	gradients               string // "closed-form" or "autodiff"
+	// perRunRates, if set, becomes GoMLX's learning-rate variable ([M], one rate per run) for optimizers that
+	// read it per run (kerasadam).
+	perRunRates *tensors.Tensor
 
-	lastForward *forwardPass
+	lastObjective *objective
 
-	diagnostics *context.Exec
-	records     [][]Record // per run
-	snapshot    *snapshot
+	diagnostics  *context.Exec
+	records      [][]Record // per run
+	snapshots    []*snapshot
+	divergedStep []int
+	convergedAt  []int
 }
 
+// snapshot is one run's parameters at its last record with a finite objective, on the host.
 type snapshot struct {
 	step   int
-	values [][]float64 // one per parameter variable, in params() order
+	params *Params
 }
 
-func newSession(b backends.Backend, model *Model, training *Training, runs []Run) *session {
-	s := &session{backend: b, model: model, training: training, runs: runs, numRuns: len(runs), dtype: training.DType}
+func newSession(b backends.Backend, model *Model, training *Training, runs []Run) (*session, error) {
+	s := &session{backend: b, model: model, training: training, runs: runs, numRuns: len(runs),
+		dtype: training.DType, startStep: runs[0].startStep(), gradients: "autodiff"}
 	s.ctx = context.New()
 	s.records = make([][]Record, s.numRuns)
-	s.createVariables()
-	return s
+	s.snapshots = make([]*snapshot, s.numRuns)
+	s.divergedStep = make([]int, s.numRuns)
+	s.convergedAt = make([]int, s.numRuns)
+	for i := range runs {
+		s.divergedStep[i], s.convergedAt[i] = -1, -1
+		if c := runs[i].Resume; c != nil {
+			s.convergedAt[i] = c.ConvergedStep
+		}
+	}
+	if err := s.createVariables(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
-// createVariables draws each run's parameters on the host from its own seed and stacks them along the model
-// axis; data and masks become non-trainable variables, so they cross to the device once, not every step.
-func (s *session) createVariables() {
+// createVariables draws (or takes) each run's starting parameters on the host and stacks them along the
+// model axis; data and masks become non-trainable variables, so they cross to the device once, not every step.
+func (s *session) createVariables() error {
 	m, M := s.model, s.numRuns
-	params := make([]*hostParams, M)
+	params := make([]*Params, M)
 	for i, r := range s.runs {
-		std := m.InitStd
-		if r.InitStd > 0 {
-			std = r.InitStd
+		p, err := r.startParams(i, m)
+		if err != nil {
+			return err
 		}
-		params[i] = initParams(m, std, r.Seed)
+		params[i] = p
 	}
 	ctx := s.ctx.In("deeptucker")
-	stack := func(get func(p *hostParams) []float64, dims ...int) *tensors.Tensor {
+	stack := func(get func(p *Params) []float64, dims ...int) *tensors.Tensor {
 		var all []float64
 		for _, p := range params {
 			all = append(all, get(p)...)
 		}
 		return toTensor(s.dtype, all, append([]int{M}, dims...)...)
 	}
-	s.core = ctx.VariableWithValue("core", stack(func(p *hostParams) []float64 { return p.core }, m.coreDims()...))
+	s.core = ctx.VariableWithValue("core", stack(func(p *Params) []float64 { return p.Core.Data }, m.coreDims()...))
 	s.w = make([]*context.Variable, m.Order())
 	s.a = make([][]*context.Variable, m.Order())
 	for n, depth := range m.Depths {
@@ -131,10 +233,10 @@ func (s *session) createVariables() {
 			continue
 		}
 		r, d := m.CoreShape[n], m.Shape[n]
-		s.w[n] = ctx.VariableWithValue(fmt.Sprintf("w_%d", n), stack(func(p *hostParams) []float64 { return p.w[n] }, r, d))
+		s.w[n] = ctx.VariableWithValue(fmt.Sprintf("w_%d", n), stack(func(p *Params) []float64 { return p.Vectors[n].Data }, r, d))
 		for i := 0; i < depth-1; i++ {
 			s.a[n] = append(s.a[n], ctx.VariableWithValue(fmt.Sprintf("A_%d_%d", n, i+1),
-				stack(func(p *hostParams) []float64 { return p.a[n][i] }, r, d, d)))
+				stack(func(p *Params) []float64 { return p.Matrices[n][i].Data }, r, d, d)))
 		}
 	}
 
@@ -144,18 +246,23 @@ func (s *session) createVariables() {
 	heldOutMask := make([]float64, 0, M*size)
 	trainCount := make([]float64, M)
 	heldOutCount := make([]float64, M)
+	validationMask := make([]float64, 0, M*size)
+	validationCount := make([]float64, M)
 	for i, r := range s.runs {
 		for k, v := range r.Target.Data {
 			train := r.Train.Observed[k]
 			held := r.HeldOut != nil && r.HeldOut.Observed[k]
-			if !train && !held {
+			val := r.Validation != nil && r.Validation.Observed[k]
+			if !r.reads(k) {
 				v = 0 // never read, and NaN·0 would still be NaN
 			}
 			target = append(target, v)
 			trainMask = append(trainMask, b2f(train))
 			heldOutMask = append(heldOutMask, b2f(held))
+			validationMask = append(validationMask, b2f(val))
 			trainCount[i] += b2f(train)
 			heldOutCount[i] += b2f(held)
+			validationCount[i] += b2f(val)
 		}
 	}
 	data := s.ctx.In("data")
@@ -165,19 +272,23 @@ func (s *session) createVariables() {
 	s.heldOutMask = data.VariableWithValue("held_out_mask", toTensor(s.dtype, heldOutMask, dims...)).SetTrainable(false)
 	s.trainCount = data.VariableWithValue("train_count", toTensor(s.dtype, trainCount, M)).SetTrainable(false)
 	s.heldOutCount = data.VariableWithValue("held_out_count", toTensor(s.dtype, heldOutCount, M)).SetTrainable(false)
+	s.validationMask = data.VariableWithValue("validation_mask", toTensor(s.dtype, validationMask, dims...)).SetTrainable(false)
+	s.validationCount = data.VariableWithValue("validation_count", toTensor(s.dtype, validationCount, M)).SetTrainable(false)
 
-	lrs := s.learningRateValues()
-	s.baseRate = 1
-	if allEqual(lrs) {
-		s.baseRate = lrs[0]
-	}
-	if !allEqual(lrs) || s.training.Tol > 0 {
-		s.runScales = make([]float64, M)
-		for i, lr := range lrs {
-			s.runScales[i] = lr / s.baseRate
+	s.activeHost = make([]float64, M)
+	for i := range s.activeHost {
+		if s.convergedAt[i] < 0 {
+			s.activeHost[i] = 1
 		}
-		s.runScale = data.VariableWithValue("run_scale", toTensor(s.dtype, s.runScales, M)).SetTrainable(false)
 	}
+	s.active = data.VariableWithValue("active", toTensor(s.dtype, s.activeHost, M)).SetTrainable(false)
+	minusOne := make([]int64, M)
+	for i := range minusOne {
+		minusOne[i] = -1
+	}
+	s.divergedAt = data.VariableWithValue("diverged_at", tensors.FromValue(minusOne)).SetTrainable(false)
+	s.stepCounter = data.VariableWithValue("step", int64(s.startStep)).SetTrainable(false)
+	return s.restoreOptimizerState()
 }
 
 func b2f(b bool) float64 {
@@ -187,27 +298,16 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-func allEqual(xs []float64) bool {
-	for _, x := range xs {
-		if x != xs[0] {
-			return false
-		}
-	}
-	return true
-}
-
-func (s *session) learningRateValues() []float64 {
+func (s *session) learningRates() []float64 {
 	lrs := make([]float64, s.numRuns)
 	for i, r := range s.runs {
-		lrs[i] = s.training.LearningRate
-		if r.LearningRate > 0 {
-			lrs[i] = r.LearningRate
-		}
+		lrs[i] = r.learningRate(s.training)
 	}
 	return lrs
 }
 
-// params lists the trainable variables in a fixed order.
+// params lists the trainable variables in a fixed order: core, then per mode w and its A matrices (the order
+// of Params.flat).
 func (s *session) params() []*context.Variable {
 	vars := []*context.Variable{s.core}
 	for n := range s.w {
@@ -219,25 +319,37 @@ func (s *session) params() []*context.Variable {
 	return vars
 }
 
-// chainsGraph returns factorChain for every mode (nil for depth 0): element 0 of each chain is the columns of
-// V(n) as rows, [M, r_n, d_n].
-func (s *session) chainsGraph(g *Graph) [][]*Node {
-	chains := make([][]*Node, s.model.Order())
+// forwardPass keeps the nodes of a step's reconstruction that the closed-form backward pass reuses.
+type forwardPass struct {
+	core   *Node
+	chains [][]*Node
+	// prefixes[n] is the core after the mode products of modes 0..n-1 (prefixes[0] = the core): the backward
+	// pass of mode n starts from it rather than recomputing it.
+	prefixes []*Node
+	residual *Node // ∂L/∂W of the data term
+}
+
+// varsGraph builds the graph view of the parameters and data, with the forward pass kept for the closed form.
+func (s *session) varsGraph(g *Graph, weights, count *Node) (*Vars, *forwardPass) {
+	m := s.model
+	v := &Vars{Model: m, Core: s.core.ValueGraph(g), Vectors: make([]*Node, m.Order()), Matrices: make([][]*Node, m.Order()),
+		Target: s.target.ValueGraph(g), Weights: weights, Count: count}
+	chains := make([][]*Node, m.Order())
 	for n := range chains {
 		if s.w[n] == nil {
 			continue
 		}
-		as := make([]*Node, len(s.a[n]))
-		for i, v := range s.a[n] {
-			as[i] = v.ValueGraph(g)
+		v.Vectors[n] = s.w[n].ValueGraph(g)
+		for _, a := range s.a[n] {
+			v.Matrices[n] = append(v.Matrices[n], a.ValueGraph(g))
 		}
-		chains[n] = factorChain(s.w[n].ValueGraph(g), as)
+		chains[n] = factorChain(v.Vectors[n], v.Matrices[n])
 	}
-	return chains
+	v.Columns = columnsOf(chains)
+	fwd := &forwardPass{core: v.Core, chains: chains}
+	v.W, fwd.prefixes = reconstructWithPrefixes(m, v.Core, v.Columns)
+	return v, fwd
 }
-
-// columnsGraph returns the columns of every V(n) as rows, [M, r_n, d_n] (nil for depth 0).
-func (s *session) columnsGraph(g *Graph) []*Node { return columnsOf(s.chainsGraph(g)) }
 
 // columnsOf picks each chain's first element, the columns of V(n) as rows (nil for depth 0).
 func columnsOf(chains [][]*Node) []*Node {
@@ -250,68 +362,49 @@ func columnsOf(chains [][]*Node) []*Node {
 	return cols
 }
 
-// forwardPass keeps the nodes of a step's reconstruction that the closed-form backward pass reuses.
-type forwardPass struct {
-	core     *Node
-	chains   [][]*Node
-	residual *Node // ∂L/∂W
-}
-
-// optimizer returns GoMLX's optimizer for the configuration. With per-run learning rates (or a tolerance), Adam
-// runs inside perModelStep, which scales each run's update, and gradient descent scales each run's loss
-// instead (exact for GD).
+// optimizer returns the training step: the optimizer on the closed-form gradients when they apply (or on
+// GoMLX's autodiff otherwise), inside perRunStep, which freezes converged and diverged runs.
 func (s *session) optimizer() optimizers.Interface {
-	t := s.training
-	lr := s.baseRate
-	var opt gradientOptimizer
-	if t.Optimizer == GradientDescent {
-		opt = optimizers.StochasticGradientDescent().WithDecay(false).WithLearningRate(lr).Done().(gradientOptimizer)
-	} else {
-		opt = optimizers.Adam().LearningRate(lr).Betas(t.Beta1, t.Beta2).Epsilon(t.Epsilon).Done().(gradientOptimizer)
+	lrs := s.learningRates()
+	inner := s.training.Optimizer.New(lrs[0])
+	if !allEqual(lrs) { // groupRuns let only optimizers that take per-run rates get here
+		rates := toTensor(s.dtype, lrs, s.numRuns)
+		switch opt := inner.(type) {
+		case *gradientDescent:
+			opt.rates = s.ctx.In("data").VariableWithValue("learning_rates", rates).SetTrainable(false)
+		case *kerasadam.Optimizer:
+			s.perRunRates = rates // GoMLX's learning-rate variable, set when the step is built (NewTrainer deletes it)
+		default:
+			panic(fmt.Sprintf("deeptucker: optimizer %s got per-run learning rates it cannot apply", s.training.Optimizer.Name))
+		}
 	}
-	var step optimizers.Interface = opt
-	if s.closedForm() {
-		step = &closedFormStep{s: s, inner: opt}
+	step := inner
+	if s.training.closedForm(s.model) {
+		if gopt, ok := inner.(gradientOptimizer); ok {
+			step = &closedFormStep{s: s, inner: gopt}
+			s.gradients = "closed-form"
+		}
 	}
-	if s.runScale != nil && t.Optimizer == Adam {
-		step = &perModelStep{inner: step, scale: s.runScale}
-	}
-	return step
+	return &perRunStep{inner: step, s: s}
 }
 
-// closedForm reports whether training uses the closed-form gradients (Tucker cores) rather than GoMLX's
-// autodiff (diagonal cores, or Training.Autodiff).
-func (s *session) closedForm() bool { return !s.model.Diagonal && !s.training.Autodiff }
-
-// lossGraph is the training objective: the sum over runs of each run's loss (2), so each run's gradient is its
-// own. weights is the train mask, or a mini-batch's 0/1 weights with count entries per run. It keeps the
-// forward pass in s.lastForward for closedFormStep.
-func (s *session) lossGraph(g *Graph, weights, count *Node) *Node {
-	core := s.core.ValueGraph(g)
-	chains := s.chainsGraph(g)
-	w := reconstruct(s.model, core, columnsOf(chains))
-	diff := Sub(w, s.target.ValueGraph(g))
-	scale := Reciprocal(count) // per run: 1/|Ω|, times the run's update scale for gradient descent
-	if s.runScale != nil && s.training.Optimizer == GradientDescent {
-		scale = Mul(scale, s.runScale.ValueGraph(g))
+func allEqual(xs []float64) bool {
+	for _, x := range xs {
+		if x != xs[0] {
+			return false
+		}
 	}
-	for range diff.Rank() - 1 {
-		scale = ExpandAxes(scale, -1)
-	}
-	weighted := Mul(weights, diff)
-	s.lastForward = &forwardPass{core: core, chains: chains, residual: Mul(MulScalar(weighted, 2), scale)}
-	return ReduceAllSum(Mul(Mul(weighted, diff), scale))
+	return true
 }
 
 func (s *session) modelFn(ctx *context.Context, _ any, inputs []*Node) []*Node {
 	g := inputs[0].Graph()
-	var loss *Node
 	if s.miniBatch() {
-		loss = s.lossGraph(g, inputs[0], sumPerModel(inputs[0]))
+		s.lastObjective = s.objectiveGraph(g, inputs[0], sumPerModel(inputs[0]), true)
 	} else {
-		loss = s.lossGraph(g, s.trainMask.ValueGraph(g), s.trainCount.ValueGraph(g))
+		s.lastObjective = s.objectiveGraph(g, s.trainMask.ValueGraph(g), s.trainCount.ValueGraph(g), true)
 	}
-	train.AddLoss(ctx, loss)
+	train.AddLoss(ctx, s.lastObjective.total)
 	return nil
 }
 
@@ -334,25 +427,26 @@ func (s *session) fit() (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.record(0); err != nil {
+	if _, err := s.record(s.startStep); err != nil {
 		return nil, err
 	}
 
 	trainer := train.NewTrainer(s.backend, s.ctx, s.modelFn, nil, s.optimizer(), nil, nil)
 	loop := train.NewLoop(trainer)
-	lastRecorded := 0
+	last := s.startStep + s.training.Steps
+	stepsDone := s.startStep
 	loop.OnStep("deeptucker.record", train.Priority(0), func(loop *train.Loop, _ []*tensors.Tensor) error {
-		step := loop.LoopStep + 1 // steps done
-		if step%s.training.RecordEvery != 0 && step != s.training.Steps {
+		step := s.startStep + loop.LoopStep - loop.StartStep + 1 // steps done
+		stepsDone = step
+		if step%s.training.RecordEvery != 0 && step != last {
 			return nil
 		}
-		lastRecorded = step
-		converged, err := s.record(step)
+		moving, err := s.record(step)
 		if err != nil {
 			return err
 		}
-		if converged {
-			return errConverged
+		if !moving {
+			return errAllStopped
 		}
 		return nil
 	})
@@ -363,44 +457,14 @@ func (s *session) fit() (*Result, error) {
 		ds = &fullBatch{step: tensors.FromScalar(int32(0))}
 	}
 	_, err = loop.RunSteps(ds, s.training.Steps)
-	stepsDone := loop.LoopStep
-	switch {
-	case err == nil || errors.Is(err, errConverged):
-		if errors.Is(err, errConverged) {
-			stepsDone = lastRecorded
-		}
-		err = nil
-	default:
-		failedAt := loop.LoopStep + 1
-		if !errors.Is(err, ErrDiverged) && !s.lossIsBad(err) {
-			return nil, fmt.Errorf("deeptucker: training failed at step %d: %w", failedAt, err)
-		}
-		if rerr := s.restore(); rerr != nil {
-			return nil, errors.Join(err, rerr)
-		}
-		stepsDone = s.snapshot.step
-		s.truncateRecords(stepsDone)
-		err = fmt.Errorf("%w at step %d (loss NaN or infinite; check the learning rate and init std); "+
-			"parameters restored to step %d, the last recorded finite state", ErrDiverged, failedAt, stepsDone)
+	if err != nil && !errors.Is(err, errAllStopped) {
+		return nil, fmt.Errorf("deeptucker: training failed at step %d: %w", stepsDone+1, err)
 	}
-	res, ferr := s.result(stepsDone, time.Since(start), loop)
-	if ferr != nil {
-		return nil, errors.Join(err, ferr)
-	}
-	return res, err
+	return s.result(stepsDone, time.Since(start), loop)
 }
 
-// lossIsBad reports whether the loop stopped on its own NaN/Inf check of the batch loss, which runs on every
-// step, between our records.
-func (s *session) lossIsBad(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "loss is NaN") || strings.Contains(msg, "loss is infinity")
-}
-
-func (s *session) truncateRecords(step int) {
-	for i := range s.records {
-		s.records[i] = slices.DeleteFunc(s.records[i], func(r Record) bool { return r.Step > step })
-	}
+func (s *session) truncateRecords(i, step int) {
+	s.records[i] = slices.DeleteFunc(s.records[i], func(r Record) bool { return r.Step > step })
 }
 
 // fullBatch yields the same tiny placeholder every step: GoMLX's trainer needs an input, while the data and

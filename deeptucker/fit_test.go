@@ -217,8 +217,8 @@ func TestDivergenceKeepsLastFiniteState(t *testing.T) {
 	if !errors.Is(err, ErrDiverged) {
 		t.Fatalf("want ErrDiverged, got %v", err)
 	}
-	if !strings.Contains(err.Error(), "restored") {
-		t.Errorf("error should say the parameters were restored: %v", err)
+	if !strings.Contains(err.Error(), "last recorded finite state") {
+		t.Errorf("error should say the run kept its last finite state: %v", err)
 	}
 	if res == nil {
 		t.Fatal("no result returned with the divergence error")
@@ -231,9 +231,9 @@ func TestDivergenceKeepsLastFiniteState(t *testing.T) {
 			t.Fatalf("restored W holds %g", v)
 		}
 	}
-	last := res.Runs[0].Final()
-	if last.Step != res.Steps || math.IsNaN(last.TrainLoss) || math.IsInf(last.TrainLoss, 0) {
-		t.Errorf("last record (step %d, loss %g) should be the restored finite state at step %d", last.Step, last.TrainLoss, res.Steps)
+	last, run := res.Runs[0].Final(), res.Runs[0]
+	if run.DivergedStep < 0 || last.Step > run.DivergedStep || math.IsNaN(last.TrainLoss) || math.IsInf(last.TrainLoss, 0) {
+		t.Errorf("diverged at step %d; the last record (step %d, loss %g) should be the last finite state before it", run.DivergedStep, last.Step, last.TrainLoss)
 	}
 }
 

@@ -40,9 +40,12 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := newSession(b, m, tr, []Run{{Target: x, Train: train, Seed: 11}, {Target: x, Train: train, Seed: 12}})
+			s, err := newSession(b, m, tr, []Run{{Target: x, Train: train, Seed: 11}, {Target: x, Train: train, Seed: 12}})
+			if err != nil {
+				t.Fatal(err)
+			}
 			loss := func(g *Graph) *Node {
-				return s.lossGraph(g, s.trainMask.ValueGraph(g), s.trainCount.ValueGraph(g))
+				return s.objectiveGraph(g, s.trainMask.ValueGraph(g), s.trainCount.ValueGraph(g), false).total
 			}
 			lossExec := context.MustNewExec(b, s.ctx, func(_ *context.Context, g *Graph) *Node { return loss(g) })
 			params := s.params()
@@ -98,11 +101,15 @@ func TestClosedFormGradients(t *testing.T) {
 		x := lowRankTarget(t, m.Shape, ones(m.Order()), 7)
 		train, _ := splitMask(m.Shape, 0.6, 8)
 		bk, _ := newBackend()
-		s := newSession(bk, m, tr, []Run{{Target: x, Train: train, Seed: 1}, {Target: x, Train: train, Seed: 2, LearningRate: 0.3}})
+		s, err := newSession(bk, m, tr, []Run{{Target: x, Train: train, Seed: 1}, {Target: x, Train: train, Seed: 2, LearningRate: 0.3}})
+		if err != nil {
+			t.Fatal(err)
+		}
 		params := s.params()
 		exec := context.MustNewExec(bk, s.ctx, func(_ *context.Context, g *Graph) []*Node {
-			loss := s.lossGraph(g, s.trainMask.ValueGraph(g), s.trainCount.ValueGraph(g))
-			closed := s.backwardGraph(s.lastForward.core, s.lastForward.chains, s.lastForward.residual)
+			obj := s.objectiveGraph(g, s.trainMask.ValueGraph(g), s.trainCount.ValueGraph(g), true)
+			loss := obj.total
+			closed := s.backwardGraph(obj.forward)
 			nodes := make([]*Node, len(params))
 			for i, v := range params {
 				nodes[i] = v.ValueGraph(g)

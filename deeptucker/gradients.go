@@ -3,7 +3,6 @@ package deeptucker
 import (
 	"fmt"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
@@ -35,11 +34,12 @@ func moveAxis1Last(x *Node) *Node {
 	return TransposeAllAxes(x, perm...)
 }
 
-// multiModeProduct applies, mode by mode, x ×_n M_n where mats[n] holds M_n's rows as [M, r, d] (the columns of
-// V(n) as rows): contractAxis 1 computes x ×_n V(n) (r -> d), contractAxis 2 computes x ×_n V(n)^T (d -> r).
-// A nil entry, or skip == n, leaves mode n as it is.
-func multiModeProduct(x *Node, mats []*Node, contractAxis, skip int) *Node {
-	for n, v := range mats {
+// multiModeProduct applies, mode by mode from mode `from` on, x ×_n M_n where mats[n] holds M_n's rows as
+// [M, r, d] (the columns of V(n) as rows): contractAxis 1 computes x ×_n V(n) (r -> d), contractAxis 2 computes
+// x ×_n V(n)^T (d -> r). A nil entry, or skip == n, leaves mode n as it is.
+func multiModeProduct(x *Node, mats []*Node, contractAxis, skip, from int) *Node {
+	for n := from; n < len(mats); n++ {
+		v := mats[n]
 		if v == nil || n == skip {
 			x = moveAxis1Last(x)
 			continue
@@ -49,21 +49,26 @@ func multiModeProduct(x *Node, mats []*Node, contractAxis, skip int) *Node {
 	return x
 }
 
-// backwardGraph returns the gradient of the training loss for every parameter variable, given the gradient
-// of the loss with respect to W (residual, [M, d_1..d_N]), for a (non-diagonal) Tucker core:
+// backwardGraph returns the gradient of the data term for every parameter variable, given the forward pass
+// and the gradient of the loss with respect to W (fwd.residual, [M, d_1..d_N]), for a (non-diagonal) Tucker
+// core:
 //
 //	∂L/∂G     = R ×_1 V(1)^T ··· ×_N V(N)^T
 //	∂L/∂V(n)  = R_(n) · (G ×_{k≠n} V(k))_(n)^T          (one contraction over every axis but n)
 //	∂L/∂A_i   = g_{i-1} ⊗ u_i,  g_i = A_i^T g_{i-1},  g_0 = ∂L/∂v,  ∂L/∂w = g_k   (per column, batched)
-func (s *session) backwardGraph(core *Node, chains [][]*Node, residual *Node) map[*context.Variable]*Node {
+//
+// G ×_{k≠n} V(k) starts from the forward pass's product of modes 0..n-1 (fwd.prefixes[n]), so only the modes
+// after n are multiplied again.
+func (s *session) backwardGraph(fwd *forwardPass) map[*context.Variable]*Node {
 	grads := make(map[*context.Variable]*Node)
-	cols := columnsOf(chains)
-	grads[s.core] = multiModeProduct(residual, cols, 2, -1)
-	for n, chain := range chains {
+	cols := columnsOf(fwd.chains)
+	residual := fwd.residual
+	grads[s.core] = multiModeProduct(residual, cols, 2, -1, 0)
+	for n, chain := range fwd.chains {
 		if chain == nil {
 			continue
 		}
-		partial := multiModeProduct(core, cols, 1, n) // [M, d_1.., r_n (at n), ..d_N]
+		partial := multiModeProduct(fwd.prefixes[n], cols, 1, n, n) // [M, d_1.., r_n (at n), ..d_N]
 		axes := make([]int, 0, residual.Rank()-2)
 		for k := 1; k < residual.Rank(); k++ {
 			if k != n+1 {
@@ -72,7 +77,7 @@ func (s *session) backwardGraph(core *Node, chains [][]*Node, residual *Node) ma
 		}
 		g := DotGeneral(partial, axes, []int{0}, residual, axes, []int{0}) // [M, r_n, d_n]
 		for i, a := range s.a[n] {
-			aNode := a.ValueGraph(core.Graph())
+			aNode := a.ValueGraph(residual.Graph())
 			grads[a] = DotGeneral(g, nil, []int{0, 1}, chain[i+1], nil, []int{0, 1})
 			g = DotGeneral(aNode, []int{2}, []int{0, 1}, g, []int{2}, []int{0, 1})
 		}
@@ -81,15 +86,8 @@ func (s *session) backwardGraph(core *Node, chains [][]*Node, residual *Node) ma
 	return grads
 }
 
-// gradientOptimizer is what GoMLX's Adam and SGD offer besides optimizers.Interface: an update from given
-// gradients.
-type gradientOptimizer interface {
-	optimizers.Interface
-	UpdateGraphWithGradients(ctx *context.Context, grads []*Node, lossDType dtypes.DType)
-}
-
-// closedFormStep feeds the closed-form gradients of the step being built to a GoMLX optimizer, in the order
-// the optimizer walks the context's trainable variables.
+// closedFormStep feeds the closed-form gradients of the data term, plus GoMLX's autodiff gradients of the
+// extra terms, to the optimizer, in the order the optimizer walks the context's trainable variables.
 type closedFormStep struct {
 	s     *session
 	inner gradientOptimizer
@@ -98,19 +96,31 @@ type closedFormStep struct {
 var _ optimizers.Interface = (*closedFormStep)(nil)
 
 func (o *closedFormStep) UpdateGraph(ctx *context.Context, g *Graph, loss *Node) {
-	fwd := o.s.lastForward
-	if fwd == nil || fwd.residual.Graph() != g {
-		panic("deeptucker: closed-form gradients requested for a graph whose loss was not built by lossGraph")
+	obj := o.s.lastObjective
+	if obj == nil || obj.forward == nil || obj.total.Graph() != g {
+		panic("deeptucker: closed-form gradients requested for a graph whose objective was not built by Fit")
 	}
-	grads := o.s.backwardGraph(fwd.core, fwd.chains, fwd.residual)
-	var ordered []*Node
+	grads := o.s.backwardGraph(obj.forward)
+	var vars []*context.Variable
 	for v := range ctx.IterVariables() {
 		if v.Trainable && v.InUseByGraph(g) {
-			grad, ok := grads[v]
-			if !ok {
+			if _, ok := grads[v]; !ok {
 				panic(fmt.Sprintf("deeptucker: no closed-form gradient for variable %s", v.ScopeAndName()))
 			}
-			ordered = append(ordered, grad)
+			vars = append(vars, v)
+		}
+	}
+	ordered := make([]*Node, len(vars))
+	for i, v := range vars {
+		ordered[i] = grads[v]
+	}
+	if obj.extra != nil {
+		nodes := make([]*Node, len(vars))
+		for i, v := range vars {
+			nodes[i] = v.ValueGraph(g)
+		}
+		for i, extra := range Gradient(obj.extra, nodes...) {
+			ordered[i] = Add(ordered[i], extra)
 		}
 	}
 	o.inner.UpdateGraphWithGradients(ctx, ordered, loss.DType())

@@ -13,18 +13,27 @@ import (
 // Each mode product contracts axis 1 of the running tensor with the columns' axis 1, batched over models;
 // DotGeneral puts the new axis last, so after N products the axes are back in order with no transpose.
 func reconstruct(m *Model, core *Node, cols []*Node) *Node {
+	w, _ := reconstructWithPrefixes(m, core, cols)
+	return w
+}
+
+// reconstructWithPrefixes is reconstruct that also returns the partial products prefixes[n] = the core after
+// the products of modes 0..n-1 (nil for a diagonal core): the backward pass of mode n starts from them.
+func reconstructWithPrefixes(m *Model, core *Node, cols []*Node) (*Node, []*Node) {
 	if m.Diagonal {
-		return reconstructCP(core, cols)
+		return reconstructCP(core, cols), nil
 	}
 	x := core
-	for _, v := range cols {
+	prefixes := make([]*Node, len(cols))
+	for n, v := range cols {
+		prefixes[n] = x
 		if v == nil {
 			x = moveAxis1Last(x)
 			continue
 		}
 		x = DotGeneral(x, []int{1}, []int{0}, v, []int{1}, []int{0})
 	}
-	return x
+	return x, prefixes
 }
 
 // reconstructCP computes W = Σ_r λ_r v_r^1 ⊗ ··· ⊗ v_r^N for a diagonal core λ of shape [M, R]: outer products

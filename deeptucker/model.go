@@ -3,30 +3,8 @@ package deeptucker
 import (
 	"fmt"
 	"math"
+	"math/bits"
 )
-
-// InitScheme names how parameters are drawn at the start of training.
-type InitScheme int
-
-const (
-	// GaussianInit draws every parameter (core, w, A) i.i.d. N(0, std²).
-	GaussianInit InitScheme = iota
-
-	// BalancedInit is the authors' scheme: an effective std = std·D·ln(D+1) (D = the deepest mode's depth, 1
-	// for depth 0), the core drawn N(0, std_eff²), and each w_r^n and each A_i^{n,r} drawn N(0, std_eff²) then
-	// rescaled to the Frobenius norm of the core slice G_{..r..}: the unbalancedness ε(0) of Definition 4.2 is 0.
-	BalancedInit
-)
-
-func (s InitScheme) String() string {
-	switch s {
-	case GaussianInit:
-		return "gaussian"
-	case BalancedInit:
-		return "balanced"
-	}
-	return fmt.Sprintf("InitScheme(%d)", int(s))
-}
 
 // Model describes a deep Tucker factorization W = G ×_1 V(1) ··· ×_N V(N) (paper eq. 1), where the column r of
 // V(n) is A_1^{n,r} ··· A_{k_n}^{n,r} w_r^n and the depth along mode n is D_n = k_n + 1.
@@ -44,6 +22,7 @@ type Model struct {
 	// weights and every mode has that many columns.
 	Diagonal bool
 	// Init is the initialisation scheme and InitStd its standard deviation (per run, Run.InitStd overrides it).
+	// Run.Start replaces the drawn start by given parameters.
 	Init    InitScheme
 	InitStd float64
 }
@@ -57,7 +36,7 @@ type ModelBuilder struct {
 // NewModel starts a model for data of the given shape: order N >= 2, depth 1 on every mode, a full core
 // (the paper's over-parameterised setting), Gaussian init with std 0.05.
 func NewModel(shape ...int) *ModelBuilder {
-	b := &ModelBuilder{m: Model{Shape: append([]int(nil), shape...), InitStd: 0.05}}
+	b := &ModelBuilder{m: Model{Shape: append([]int(nil), shape...), Init: GaussianInit, InitStd: 0.05}}
 	b.m.Depths = make([]int, len(shape))
 	for n := range b.m.Depths {
 		b.m.Depths[n] = 1
@@ -123,6 +102,13 @@ func (b *ModelBuilder) Balanced(std float64) *ModelBuilder {
 	return b
 }
 
+// Init selects an init scheme with the given std: GaussianInit, BalancedInit, or a user's InitScheme.
+func (b *ModelBuilder) Init(scheme InitScheme, std float64) *ModelBuilder {
+	b.m.Init = scheme
+	b.m.InitStd = std
+	return b
+}
+
 // Done validates the configuration.
 func (b *ModelBuilder) Done() (*Model, error) {
 	if b.err != nil {
@@ -177,8 +163,11 @@ func (m *Model) Validate() error {
 	if err := checkStd(m.InitStd); err != nil {
 		return err
 	}
-	if m.Init != GaussianInit && m.Init != BalancedInit {
-		return fmt.Errorf("deeptucker: unknown init scheme %v", m.Init)
+	if m.Init.Draw == nil || m.Init.Name == "" {
+		return fmt.Errorf("deeptucker: init scheme %q needs a name and a Draw function (results are keyed by the name)", m.Init.Name)
+	}
+	if _, err := m.sizes(); err != nil {
+		return err
 	}
 	return nil
 }
@@ -204,15 +193,52 @@ func (m *Model) MaxDepth() int {
 
 // NumParams is the number of trainable parameters of one model.
 func (m *Model) NumParams() int {
-	total := m.coreSize()
+	s, err := m.sizes()
+	if err != nil {
+		return -1
+	}
+	return s.params
+}
+
+type modelSizes struct{ data, params int }
+
+// sizes counts the data entries and the parameters, refusing counts that overflow int (or exceed 2^50, far
+// beyond any memory) so that a mistyped shape is an error, not a crash.
+func (m *Model) sizes() (modelSizes, error) {
+	const limit = 1 << 50
+	mul := func(xs ...int) (int, bool) {
+		p := 1
+		for _, x := range xs {
+			hi, lo := bits.Mul64(uint64(p), uint64(x))
+			if hi != 0 || lo > limit {
+				return 0, false
+			}
+			p = int(lo)
+		}
+		return p, true
+	}
+	data, ok := mul(m.Shape...)
+	if !ok {
+		return modelSizes{}, fmt.Errorf("deeptucker: shape %v has more than 2^50 entries; no machine holds it", m.Shape)
+	}
+	params := m.CoreShape[0]
+	if !m.Diagonal {
+		if params, ok = mul(m.CoreShape...); !ok {
+			return modelSizes{}, fmt.Errorf("deeptucker: core shape %v has more than 2^50 entries; use a smaller CoreShape", m.CoreShape)
+		}
+	}
 	for n, depth := range m.Depths {
 		if depth == 0 {
 			continue
 		}
 		r, d := m.CoreShape[n], m.Shape[n]
-		total += r * d * (1 + (depth-1)*d)
+		mode, ok := mul(r, d, 1+(depth-1)*d)
+		if !ok || params+mode > limit {
+			return modelSizes{}, fmt.Errorf("deeptucker: mode %d (r=%d, d=%d, depth %d) needs more than 2^50 parameters; use a smaller CoreShape or depth", n, r, d, depth)
+		}
+		params += mode
 	}
-	return total
+	return modelSizes{data: data, params: params}, nil
 }
 
 func (m *Model) coreSize() int {

@@ -1,26 +1,158 @@
 package deeptucker
 
 import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/train"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+
+	"github.com/deeptucker/deeptucker/deeptucker/kerasadam"
 )
 
-// perModelStep wraps a GoMLX optimizer and scales each model's update by its own factor:
-// θ ← θ_old + c_m·(θ_inner − θ_old). Adam's step is linear in its learning rate, so with the inner optimizer at
-// rate 1 and c_m = lr_m this is Adam with lr_m for model m, its moment estimates GoMLX's own; c_m = 0 freezes a
-// run that has converged while the rest of the batch trains.
-type perModelStep struct {
-	inner optimizers.Interface
-	scale *context.Variable // [M]
+// Optimizer is an update rule by name: New returns a GoMLX optimizer for a learning rate. Any GoMLX optimizer
+// fits (optimizers.RMSProp(), optimizers.Adam().WeightDecay(...) = AdamW, Adamax, AMSGrad, package kerasadam,
+// one of your own). Name identifies it in results keys and tables: include every hyper-parameter.
+//
+// Runs of one Fit that share a learning rate train in one compiled graph. Runs with different learning
+// rates train in one graph only when the optimizer takes per-run rates (GradientDescent does: its step is
+// linear in the rate, applied per run exactly); otherwise Fit trains each learning rate's runs in a graph of
+// their own, so every run's result equals the run trained alone.
+type Optimizer struct {
+	Name string
+	New  func(learningRate float64) optimizers.Interface
 }
 
-var _ optimizers.Interface = (*perModelStep)(nil)
+func (o Optimizer) String() string { return o.Name }
 
-func (o *perModelStep) UpdateGraph(ctx *context.Context, g *Graph, loss *Node) {
+// NewOptimizer names a GoMLX optimizer constructor.
+func NewOptimizer(name string, fn func(learningRate float64) optimizers.Interface) Optimizer {
+	return Optimizer{Name: name, New: fn}
+}
+
+func (o Optimizer) validate() error {
+	if o.Name == "" || o.New == nil {
+		return fmt.Errorf("deeptucker: an optimizer needs a name (results are keyed by it) and a New function, got name %q", o.Name)
+	}
+	return nil
+}
+
+// Adam is GoMLX's Adam (optimizers.Adam: epsilon added to the square root of the bias-corrected second
+// moment, as in PyTorch), the paper's optimizer.
+func Adam(beta1, beta2, epsilon float64) Optimizer {
+	return Optimizer{
+		Name: fmt.Sprintf("adam(beta1=%g,beta2=%g,eps=%g)", beta1, beta2, epsilon),
+		New: func(lr float64) optimizers.Interface {
+			return optimizers.Adam().LearningRate(lr).Betas(beta1, beta2).Epsilon(epsilon).Done()
+		},
+	}
+}
+
+// KerasAdam is TensorFlow/Keras' Adam (package kerasadam: epsilon added to the square root of the
+// un-bias-corrected second moment), the optimizer of the authors' code. It takes per-run learning rates in one
+// graph.
+func KerasAdam(beta1, beta2, epsilon float64) Optimizer {
+	return Optimizer{
+		Name: fmt.Sprintf("keras-adam(beta1=%g,beta2=%g,eps=%g)", beta1, beta2, epsilon),
+		New: func(lr float64) optimizers.Interface {
+			return kerasadam.New().LearningRate(lr).Betas(beta1, beta2).Epsilon(epsilon).Done()
+		},
+	}
+}
+
+// takesPerRunRates reports whether the optimizer applies one learning rate per run in one graph exactly as
+// each run alone would.
+func takesPerRunRates(o Optimizer) bool {
+	switch o.New(1).(type) {
+	case *gradientDescent, *kerasadam.Optimizer:
+		return true
+	}
+	return false
+}
+
+// GradientDescent is plain gradient descent with a constant step, θ ← θ − lr·∇L, the theory's setting. It
+// takes per-run learning rates in one graph.
+func GradientDescent() Optimizer {
+	return Optimizer{Name: "gd", New: func(lr float64) optimizers.Interface { return &gradientDescent{rate: lr} }}
+}
+
+// gradientDescent is θ ← θ − lr·g, with lr a constant or, when rates is set, each run's own rate ([M],
+// broadcast over the run's parameters): the same product per element as a run alone, so batched equals alone
+// bit for bit. GoMLX's SGD insists on a scalar rate, hence this small one.
+type gradientDescent struct {
+	rate  float64
+	rates *context.Variable
+}
+
+var _ gradientOptimizer = (*gradientDescent)(nil)
+
+func (o *gradientDescent) UpdateGraph(ctx *context.Context, g *Graph, loss *Node) {
+	o.UpdateGraphWithGradients(ctx, ctx.BuildTrainableVariablesGradientsGraph(loss), loss.DType())
+}
+
+func (o *gradientDescent) UpdateGraphWithGradients(ctx *context.Context, grads []*Node, dtype dtypes.DType) {
+	if len(grads) == 0 {
+		return
+	}
+	g := grads[0].Graph()
+	optimizers.IncrementGlobalStepGraph(ctx, g, dtype)
+	i := 0
+	for v := range ctx.IterVariables() {
+		if !v.Trainable || !v.InUseByGraph(g) {
+			continue
+		}
+		value := v.ValueGraph(g)
+		var rate *Node
+		if o.rates != nil {
+			rate = perRunBroadcast(o.rates.ValueGraph(g), value)
+		} else {
+			rate = Scalar(g, value.DType(), o.rate)
+		}
+		v.SetValueGraph(Sub(value, Mul(rate, grads[i])))
+		i++
+	}
+}
+
+func (o *gradientDescent) Clear(*context.Context) error { return nil }
+
+// perRunBroadcast reshapes a per-run vector [M] to [M, 1, ..., 1] of like's rank, which broadcasts over each
+// run's entries.
+func perRunBroadcast(x, like *Node) *Node {
+	for x.Rank() < like.Rank() {
+		x = ExpandAxes(x, -1)
+	}
+	return x
+}
+
+// gradientOptimizer is what GoMLX's optimizers offer besides optimizers.Interface: an update from given
+// gradients, which the closed-form step needs.
+type gradientOptimizer interface {
+	optimizers.Interface
+	UpdateGraphWithGradients(ctx *context.Context, grads []*Node, lossDType dtypes.DType)
+}
+
+// perRunStep wraps the step so each run moves only while it is active and its objective finite: after the
+// inner update, every trainable variable takes Where(ok_m, new, old) per run m. A run that converged (Tol)
+// or diverged thus stays exactly where it was while the rest of its batch trains on, and the step records
+// the first step at which each run's objective was not finite.
+type perRunStep struct {
+	inner optimizers.Interface
+	s     *session
+}
+
+var _ optimizers.Interface = (*perRunStep)(nil)
+
+func (o *perRunStep) UpdateGraph(ctx *context.Context, g *Graph, loss *Node) {
+	s := o.s
+	s.checkLoss(ctx, g, loss)
 	type start struct {
 		v   *context.Variable
 		old *Node
+	}
+	if s.perRunRates != nil {
+		ctx.In(optimizers.Scope).Checked(false).VariableWithValue(optimizers.ParamLearningRate, s.perRunRates).SetTrainable(false)
 	}
 	var starts []start
 	for v := range ctx.IterVariables() {
@@ -29,15 +161,31 @@ func (o *perModelStep) UpdateGraph(ctx *context.Context, g *Graph, loss *Node) {
 		}
 	}
 	o.inner.UpdateGraph(ctx, g, loss)
-	c := o.scale.ValueGraph(g)
-	for _, s := range starts {
-		scale := c
-		for scale.Rank() < s.old.Rank() {
-			scale = ExpandAxes(scale, -1)
-		}
-		step := Sub(s.v.ValueGraph(g), s.old)
-		s.v.SetValueGraph(Add(s.old, Mul(scale, step)))
+	s.checkLoss(ctx, g, loss)
+
+	perRun := s.lastObjective.perRun // [M]
+	finite := IsFinite(perRun)
+	ok := And(GreaterThan(s.active.ValueGraph(g), ZerosLike(perRun)), finite)
+	for _, st := range starts {
+		now := st.v.ValueGraph(g)
+		cond := BroadcastToDims(perRunBroadcast(ok, now), now.Shape().Dimensions...)
+		st.v.SetValueGraph(Where(cond, now, st.old))
 	}
+	// The step number (steps done before this one) and the first step with a non-finite objective per run.
+	step := s.stepCounter.ValueGraph(g)
+	s.stepCounter.SetValueGraph(AddScalar(step, 1))
+	diverged := s.divergedAt.ValueGraph(g)
+	first := And(LessThan(diverged, ZerosLike(diverged)), LogicalNot(finite))
+	s.divergedAt.SetValueGraph(Where(first, BroadcastToDims(ConvertDType(step, diverged.DType()), s.numRuns), diverged))
 }
 
-func (o *perModelStep) Clear(ctx *context.Context) error { return o.inner.Clear(ctx) }
+func (o *perRunStep) Clear(ctx *context.Context) error { return o.inner.Clear(ctx) }
+
+// checkLoss panics (an error at Fit) when the loss being optimised is not the objective Fit built: something
+// added a term with GoMLX's train.AddLoss, which the closed-form gradients and the records would both ignore.
+func (s *session) checkLoss(ctx *context.Context, g *Graph, loss *Node) {
+	if s.lastObjective == nil || loss != s.lastObjective.total || train.GetLosses(ctx, g) != s.lastObjective.total {
+		panic("deeptucker: the loss to optimise is not the objective Fit built: a term was added with GoMLX's " +
+			"train.AddLoss, which Fit's gradients and records would ignore; pass it as a Term (TrainingBuilder.AddTerm) instead")
+	}
+}

@@ -1,66 +1,262 @@
 package deeptucker
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
 )
 
-// hostParams holds one model's parameters on the host, row-major:
-// core (coreDims), w[n] as [r_n, d_n] (row r is w_r^n), a[n][i] as [r_n, d_n, d_n] (A_{i+1}^{n,r} for each r).
-// Modes of depth 0 have no w and no a.
-type hostParams struct {
-	core []float64
-	w    [][]float64
-	a    [][][]float64
+// Params holds one model's parameters on the host, in the paper's symbols:
+//
+//   - Core is G, of shape CoreShape (or (r) for a diagonal core);
+//   - Vectors[n] is [r_n, d_n]: row r is w_r^n (nil for a mode of depth 0);
+//   - Matrices[n][i] is [r_n, d_n, d_n]: A_{i+1}^{n,r} for each column r (depth - 1 of them per mode).
+//
+// Column r of V(n) is A_1^{n,r} ··· A_k^{n,r} w_r^n. RunResult.Params returns the trained parameters and
+// Run.Start accepts parameters to start from (a previous result, or HOSVD/HOOI factors via FromTucker).
+type Params struct {
+	Core     *multilinear.Tensor
+	Vectors  []*multilinear.Tensor
+	Matrices [][]*multilinear.Tensor
 }
 
-// initParams draws one model's starting parameters from a seeded generator, so a run's start depends only on
-// its seed and std, whatever else trains beside it in the batch.
-func initParams(m *Model, std float64, seed uint64) *hostParams {
-	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
-	if m.Init == BalancedInit {
-		d := float64(max(1, m.MaxDepth()))
-		std *= d * math.Log(d+1)
+// NewParams returns zero parameters of the model's shapes.
+func NewParams(m *Model) *Params {
+	p := &Params{
+		Core:     multilinear.New(m.coreDims()...),
+		Vectors:  make([]*multilinear.Tensor, m.Order()),
+		Matrices: make([][]*multilinear.Tensor, m.Order()),
 	}
-	gauss := func(n int) []float64 {
-		x := make([]float64, n)
-		for i := range x {
-			x[i] = std * rng.NormFloat64()
-		}
-		return x
-	}
-	p := &hostParams{core: gauss(m.coreSize())}
-	p.w = make([][]float64, m.Order())
-	p.a = make([][][]float64, m.Order())
 	for n, depth := range m.Depths {
 		if depth == 0 {
 			continue
 		}
-		r, dn := m.CoreShape[n], m.Shape[n]
-		p.w[n] = gauss(r * dn)
-		for i := 0; i < depth-1; i++ {
-			p.a[n] = append(p.a[n], gauss(r*dn*dn))
+		r, d := m.CoreShape[n], m.Shape[n]
+		p.Vectors[n] = multilinear.New(r, d)
+		for range depth - 1 {
+			p.Matrices[n] = append(p.Matrices[n], multilinear.New(r, d, d))
 		}
-	}
-	if m.Init == BalancedInit {
-		p.balance(m)
 	}
 	return p
 }
 
-// balance rescales each w_r^n and each A_i^{n,r} to the Frobenius norm of the core slice G_{..r..}, the start
-// that Lemma 4.1 and Corollary 4.4 assume (ε(0) = 0).
-func (p *hostParams) balance(m *Model) {
+// Clone returns a deep copy.
+func (p *Params) Clone() *Params {
+	c := &Params{Core: p.Core.Clone(), Vectors: make([]*multilinear.Tensor, len(p.Vectors)),
+		Matrices: make([][]*multilinear.Tensor, len(p.Matrices))}
+	for n, v := range p.Vectors {
+		if v != nil {
+			c.Vectors[n] = v.Clone()
+		}
+	}
+	for n, as := range p.Matrices {
+		for _, a := range as {
+			c.Matrices[n] = append(c.Matrices[n], a.Clone())
+		}
+	}
+	return c
+}
+
+// Check returns an error naming the first parameter whose shape does not fit the model, or that is not finite.
+func (p *Params) Check(m *Model) error {
+	want := NewParams(m)
+	if p == nil || p.Core == nil {
+		return fmt.Errorf("deeptucker: parameters have no core")
+	}
+	check := func(name string, got, want *multilinear.Tensor) error {
+		if got == nil || !multilinear.SameShape(got.Shape, want.Shape) || len(got.Data) != len(want.Data) {
+			var shape []int
+			if got != nil {
+				shape = got.Shape
+			}
+			return fmt.Errorf("deeptucker: parameter %s has shape %v, the model %s needs %v", name, shape, m, want.Shape)
+		}
+		for i, v := range got.Data {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("deeptucker: parameter %s holds %g at flat index %d; parameters must be finite", name, v, i)
+			}
+		}
+		return nil
+	}
+	if err := check("core", p.Core, want.Core); err != nil {
+		return err
+	}
+	if len(p.Vectors) != m.Order() || len(p.Matrices) != m.Order() {
+		return fmt.Errorf("deeptucker: parameters have %d vector and %d matrix modes, the model has %d modes",
+			len(p.Vectors), len(p.Matrices), m.Order())
+	}
+	for n, depth := range m.Depths {
+		if depth == 0 {
+			if p.Vectors[n] != nil || len(p.Matrices[n]) != 0 {
+				return fmt.Errorf("deeptucker: mode %d has depth 0 (no factor) but the parameters hold a factor for it", n)
+			}
+			continue
+		}
+		if err := check(fmt.Sprintf("w (mode %d)", n), p.Vectors[n], want.Vectors[n]); err != nil {
+			return err
+		}
+		if len(p.Matrices[n]) != depth-1 {
+			return fmt.Errorf("deeptucker: mode %d has depth %d, so %d A matrices per column, the parameters hold %d",
+				n, depth, depth-1, len(p.Matrices[n]))
+		}
+		for i, a := range p.Matrices[n] {
+			if err := check(fmt.Sprintf("A_%d (mode %d)", i+1, n), a, want.Matrices[n][i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Factors returns V(n) (d_n x r_n) for every mode, nil for depth 0: column r is A_1···A_k w_r.
+func (p *Params) Factors() []*mat.Dense {
+	out := make([]*mat.Dense, len(p.Vectors))
+	for n, w := range p.Vectors {
+		if w == nil {
+			continue
+		}
+		r, d := w.Shape[0], w.Shape[1]
+		v := mat.NewDense(d, r, nil)
+		col := make([]float64, d)
+		next := make([]float64, d)
+		for j := range r {
+			copy(col, w.Data[j*d:(j+1)*d])
+			for i := len(p.Matrices[n]) - 1; i >= 0; i-- { // A_1 (A_2 (··· (A_k w)))
+				a := p.Matrices[n][i].Data[j*d*d : (j+1)*d*d]
+				for row := range d {
+					s := 0.0
+					for c := range d {
+						s += a[row*d+c] * col[c]
+					}
+					next[row] = s
+				}
+				col, next = next, col
+			}
+			v.SetCol(j, col)
+		}
+		out[n] = v
+	}
+	return out
+}
+
+// FromTucker returns parameters of model m that reproduce a Tucker decomposition (core, factors): the core is
+// G, and for every factorised mode w_r is the factor's column r, each A_i is the identity. It is the warm start
+// from HOSVD or HOOI (their factors have orthonormal columns); model m must have CoreShape equal to the core's
+// shape and factors[n] must be d_n x r_n.
+func FromTucker(m *Model, core *multilinear.Tensor, factors []*mat.Dense) (*Params, error) {
+	if m.Diagonal {
+		return nil, fmt.Errorf("deeptucker: FromTucker needs a Tucker (non-diagonal) model, got %s", m)
+	}
+	if !multilinear.SameShape(core.Shape, m.CoreShape) {
+		return nil, fmt.Errorf("deeptucker: core shape %v does not match the model's core shape %v", core.Shape, m.CoreShape)
+	}
+	if len(factors) != m.Order() {
+		return nil, fmt.Errorf("deeptucker: %d factors for a model of order %d", len(factors), m.Order())
+	}
+	p := NewParams(m)
+	copy(p.Core.Data, core.Data)
 	for n, depth := range m.Depths {
 		if depth == 0 {
 			continue
 		}
-		norms := coreSliceNorms(m, p.core, n)
+		if factors[n] == nil {
+			return nil, fmt.Errorf("deeptucker: factor %d is nil but mode %d has depth %d", n, n, depth)
+		}
+		d, r := factors[n].Dims()
+		if d != m.Shape[n] || r != m.CoreShape[n] {
+			return nil, fmt.Errorf("deeptucker: factor %d is %dx%d, the model needs %dx%d (d_n x r_n)", n, d, r, m.Shape[n], m.CoreShape[n])
+		}
+		for j := range r {
+			for i := range d {
+				p.Vectors[n].Data[j*d+i] = factors[n].At(i, j)
+			}
+			for _, a := range p.Matrices[n] {
+				for i := range d {
+					a.Data[j*d*d+i*d+i] = 1
+				}
+			}
+		}
+	}
+	return p, nil
+}
+
+// InitFunc draws one model's starting parameters from a seed and a standard deviation (the run's).
+// It must depend on nothing else, so that a run's start does not depend on what trains beside it.
+type InitFunc func(m *Model, seed uint64, std float64) (*Params, error)
+
+// InitScheme is a named way to draw starting parameters. Name identifies the scheme in results keys and
+// tables: a user-written scheme must have its own name (Fit refuses an empty one); results stores also
+// fingerprint the drawn parameters, so a changed function is never mistaken for the old one.
+type InitScheme struct {
+	Name string
+	Draw InitFunc
+}
+
+var (
+	// GaussianInit draws every parameter (core, w, A) i.i.d. N(0, std²).
+	GaussianInit = InitScheme{Name: "gaussian", Draw: drawGaussian}
+
+	// BalancedInit is the authors' scheme: an effective std = std·D·ln(D+1) (D = the deepest mode's depth, 1
+	// for depth 0), the core drawn N(0, std_eff²), and each w_r^n and each A_i^{n,r} drawn N(0, std_eff²) then
+	// rescaled to the Frobenius norm of the core slice G_{..r..}: the unbalancedness ε(0) of Definition 4.2 is 0.
+	BalancedInit = InitScheme{Name: "balanced", Draw: drawBalanced}
+)
+
+func (s InitScheme) String() string { return s.Name }
+
+// newRNG is every draw's generator: a run's start depends only on its seed.
+func newRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)) }
+
+// GaussianDraw fills p (in core, w, A order, mode by mode) with i.i.d. N(0, std²) values from rng: the
+// building block of both named schemes, exported for user schemes that start from it.
+func GaussianDraw(p *Params, rng *rand.Rand, std float64) {
+	fill := func(t *multilinear.Tensor) {
+		for i := range t.Data {
+			t.Data[i] = std * rng.NormFloat64()
+		}
+	}
+	fill(p.Core)
+	for n, w := range p.Vectors {
+		if w == nil {
+			continue
+		}
+		fill(w)
+		for _, a := range p.Matrices[n] {
+			fill(a)
+		}
+	}
+}
+
+func drawGaussian(m *Model, seed uint64, std float64) (*Params, error) {
+	p := NewParams(m)
+	GaussianDraw(p, newRNG(seed), std)
+	return p, nil
+}
+
+func drawBalanced(m *Model, seed uint64, std float64) (*Params, error) {
+	d := float64(max(1, m.MaxDepth()))
+	p := NewParams(m)
+	GaussianDraw(p, newRNG(seed), std*d*math.Log(d+1))
+	p.Balance(m)
+	return p, nil
+}
+
+// Balance rescales each w_r^n and each A_i^{n,r} to the Frobenius norm of the core slice G_{..r..}, the start
+// that Lemma 4.1 and Corollary 4.4 assume (ε(0) = 0).
+func (p *Params) Balance(m *Model) {
+	for n, w := range p.Vectors {
+		if w == nil {
+			continue
+		}
 		dn := m.Shape[n]
-		for r, target := range norms {
-			rescale(p.w[n][r*dn:(r+1)*dn], target)
-			for _, a := range p.a[n] {
-				rescale(a[r*dn*dn:(r+1)*dn*dn], target)
+		for r, target := range coreSliceNorms(m, p.Core.Data, n) {
+			rescale(w.Data[r*dn:(r+1)*dn], target)
+			for _, a := range p.Matrices[n] {
+				rescale(a.Data[r*dn*dn:(r+1)*dn*dn], target)
 			}
 		}
 	}
@@ -102,4 +298,20 @@ func coreSliceNorms(m *Model, core []float64, n int) []float64 {
 		sq[r] = math.Sqrt(sq[r])
 	}
 	return sq
+}
+
+// flat lists the parameters' values in the order of the session's trainable variables (core, then per mode
+// w and its A matrices).
+func (p *Params) flat() [][]float64 {
+	out := [][]float64{p.Core.Data}
+	for n, w := range p.Vectors {
+		if w == nil {
+			continue
+		}
+		out = append(out, w.Data)
+		for _, a := range p.Matrices[n] {
+			out = append(out, a.Data)
+		}
+	}
+	return out
 }

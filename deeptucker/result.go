@@ -2,6 +2,7 @@ package deeptucker
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -24,8 +25,10 @@ type Result struct {
 	// Elapsed is the wall time of Fit, compilation included; StepsPerSecond is measured on the median step.
 	Elapsed        time.Duration
 	StepsPerSecond float64
-	// Backend names the GoMLX backend that ran the steps.
-	Backend string
+	// Backend names the GoMLX backend that ran the steps; Gradients says how the data term's gradient was
+	// taken: "closed-form" or "autodiff".
+	Backend   string
+	Gradients string
 }
 
 // RunResult is one run's history and final state.
@@ -37,18 +40,32 @@ type RunResult struct {
 	Records []Record
 	// ConvergedStep is the first recorded step with train loss <= Training.Tol, or -1.
 	ConvergedStep int
+	// DivergedStep is the first step at which the run's objective was NaN or infinite, or -1. A diverged
+	// run's parameters and records stop at its last recorded finite state.
+	DivergedStep int
 	// W is the completed tensor, Core the core G (shape CoreShape, or (r) for a diagonal core) and Factors[n]
 	// the matrix V(n) of shape d_n x r_n (nil for a mode of depth 0).
 	W       *multilinear.Tensor
 	Core    *multilinear.Tensor
 	Factors []*mat.Dense
+	// Params holds every final parameter (G, each w and each A): a start for another Fit (Run.Start).
+	Params *Params
+	// Checkpoint continues the run where it stopped (Run.Resume); nil for a diverged run.
+	Checkpoint *Checkpoint
 }
 
-// Final is the last record.
-func (r *RunResult) Final() Record { return r.Records[len(r.Records)-1] }
+// Final is the last record (a record of NaNs for a run that diverged before its first record).
+func (r *RunResult) Final() Record {
+	if len(r.Records) == 0 {
+		nan := math.NaN()
+		return Record{TrainLoss: nan, DataLoss: nan, HeldOutMSE: nan, HeldOutR2: nan, Epsilon: nan}
+	}
+	return r.Records[len(r.Records)-1]
+}
 
 func (s *session) result(steps int, elapsed time.Duration, loop *train.Loop) (*Result, error) {
-	res := &Result{Model: s.model, Training: s.training, Steps: steps, Elapsed: elapsed, Backend: backend.Name(s.backend)}
+	res := &Result{Model: s.model, Training: s.training, Steps: steps, Elapsed: elapsed,
+		Backend: backend.Name(s.backend), Gradients: s.gradients}
 	if d := medianDuration(loop.TrainStepDurations); d > 0 {
 		res.StepsPerSecond = 1 / d.Seconds()
 	}
@@ -56,21 +73,32 @@ func (s *session) result(steps int, elapsed time.Duration, loop *train.Loop) (*R
 	if err != nil {
 		return nil, err
 	}
-	lrs := s.learningRateValues()
+	state, err := s.optimizerState()
+	if err != nil {
+		return nil, err
+	}
+	vars := s.params()
+	values := make([][]float64, len(vars))
+	for k, v := range vars {
+		t, err := v.Value()
+		if err != nil {
+			return nil, err
+		}
+		values[k] = toFloat64s(t)
+	}
+	lrs := s.learningRates()
 	for i, r := range s.runs {
-		rr := RunResult{Seed: r.Seed, InitStd: s.model.InitStd, LearningRate: lrs[i], Records: s.records[i], ConvergedStep: -1}
+		rr := RunResult{Seed: r.Seed, InitStd: s.model.InitStd, LearningRate: lrs[i], Records: s.records[i],
+			ConvergedStep: s.convergedAt[i], DivergedStep: s.divergedStep[i]}
 		if r.InitStd > 0 {
 			rr.InitStd = r.InitStd
 		}
-		if s.training.Tol > 0 {
-			for _, rec := range rr.Records {
-				if rec.TrainLoss <= s.training.Tol {
-					rr.ConvergedStep = rec.Step
-					break
-				}
-			}
-		}
 		rr.W, rr.Core, rr.Factors = finals(i)
+		rr.Params = s.runParams(values, i)
+		if rr.DivergedStep < 0 {
+			rr.Checkpoint = &Checkpoint{Step: steps, Params: rr.Params, Optimizer: s.training.Optimizer.Name,
+				DType: s.dtype, ConvergedStep: rr.ConvergedStep, State: state[i]}
+		}
 		res.Runs = append(res.Runs, rr)
 	}
 	return res, nil
@@ -78,8 +106,9 @@ func (s *session) result(steps int, elapsed time.Duration, loop *train.Loop) (*R
 
 // finalGraph computes W and every factorised mode's columns, for the host copies made once at the end.
 func (s *session) finalGraph(_ *context.Context, g *Graph) []*Node {
-	cols := s.columnsGraph(g)
-	out := []*Node{reconstruct(s.model, s.core.ValueGraph(g), cols)}
+	v, _ := s.varsGraph(g, nil, nil)
+	cols := v.Columns
+	out := []*Node{v.W}
 	for _, c := range cols {
 		if c != nil {
 			out = append(out, c)
@@ -137,12 +166,39 @@ func medianDuration(ds []time.Duration) time.Duration {
 
 // String summarises the batch: one line per run with its final losses and active columns.
 func (r *Result) String() string {
-	out := fmt.Sprintf("%s, %d runs, %d steps in %s (%.0f steps/s, backend %s)\n", r.Model, len(r.Runs), r.Steps,
-		r.Elapsed.Round(time.Millisecond), r.StepsPerSecond, r.Backend)
+	out := fmt.Sprintf("%s, %d runs, %d steps in %s (%.0f steps/s, backend %s, %s gradients)\n", r.Model, len(r.Runs), r.Steps,
+		r.Elapsed.Round(time.Millisecond), r.StepsPerSecond, r.Backend, r.Gradients)
 	for i, run := range r.Runs {
 		f := run.Final()
-		out += fmt.Sprintf("  run %d seed=%d: train=%.3g heldout MSE=%.3g R2=%.4f eps=%.3g active=%v\n",
-			i, run.Seed, f.TrainLoss, f.HeldOutMSE, f.HeldOutR2, f.Epsilon, f.ActiveColumns)
+		status := ""
+		if run.DivergedStep >= 0 {
+			status = fmt.Sprintf(" DIVERGED at step %d (state of step %d)", run.DivergedStep, f.Step)
+		}
+		out += fmt.Sprintf("  run %d seed=%d: train=%.3g heldout MSE=%.3g R2=%.4f eps=%.3g active=%v%s\n",
+			i, run.Seed, f.TrainLoss, f.HeldOutMSE, f.HeldOutR2, f.Epsilon, f.ActiveColumns, status)
 	}
 	return out
+}
+
+// StuckFraction and StuckRatio define a run that does not move: at the first record after StuckFraction of
+// its steps, its objective is still above StuckRatio times its initial value. Small inits at depth make such
+// runs (gradients are products of many tiny factors): they are flagged, not silently averaged in.
+const (
+	StuckFraction = 0.25
+	StuckRatio    = 0.99
+)
+
+// Stuck reports whether the run had not left its initial objective after StuckFraction of the steps it took.
+func (r *RunResult) Stuck() bool {
+	if len(r.Records) < 2 {
+		return false
+	}
+	first, last := r.Records[0], r.Records[len(r.Records)-1]
+	at := first.Step + int(StuckFraction*float64(last.Step-first.Step))
+	for _, rec := range r.Records[1:] {
+		if rec.Step >= at {
+			return rec.TrainLoss > StuckRatio*first.TrainLoss
+		}
+	}
+	return false
 }

@@ -7,92 +7,132 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 )
 
-// Optimizer names the update rule.
-type Optimizer int
+// BatchOrder says how mini-batches walk through a run's observed entries.
+type BatchOrder int
 
 const (
-	// Adam is GoMLX's Adam (optimizers.Adam), the paper's optimizer.
-	Adam Optimizer = iota
-	// GradientDescent is plain full-batch gradient descent with a constant step, the theory's setting
-	// (GoMLX's optimizers.StochasticGradientDescent without decay).
-	GradientDescent
+	// Shuffled draws a fresh seeded permutation of the observed entries every epoch.
+	Shuffled BatchOrder = iota
+	// IndexOrder is the authors' cycle: the observed entries in lexicographic index order, cut into batches
+	// of BatchSize (the last one of an epoch partial), the same every epoch, never reshuffled.
+	IndexOrder
 )
 
-func (o Optimizer) String() string {
-	switch o {
-	case Adam:
-		return "adam"
-	case GradientDescent:
-		return "gd"
+func (o BatchOrder) String() string {
+	if o == IndexOrder {
+		return "index-order"
 	}
-	return fmt.Sprintf("Optimizer(%d)", int(o))
+	return "shuffled"
 }
 
 // Training holds how models are trained. Build it with NewTraining()...Done().
 type Training struct {
-	Optimizer    Optimizer
-	LearningRate float64 // per run, Run.LearningRate overrides it
-	Beta1, Beta2 float64 // Adam's moment decays
-	Epsilon      float64 // Adam's epsilon: with tiny gradients (deep models, small init) it decides whether training moves
-	Steps        int     // the step budget
-	// Tol is the train-loss tolerance: a run whose loss is <= Tol at a record step stops moving (the others go
-	// on), and training stops once every run has; 0 never stops.
+	// Optimizer is the update rule: Adam and GradientDescent are the named defaults, any GoMLX optimizer fits.
+	Optimizer Optimizer
+	// LearningRate is the step size handed to the optimizer; Run.LearningRate overrides it per run.
+	LearningRate float64
+	// Steps is the step budget.
+	Steps int
+	// Tol is the train-loss tolerance: a run whose objective is <= Tol at a record step stops moving (the
+	// others go on), and training stops once every run has; 0 never stops.
 	Tol float64
 	// RecordEvery is K: diagnostics are recorded at step 0, every K steps and at the last step.
 	RecordEvery int
 	// BatchSize is the number of observed entries per step and run; 0 means full batch.
 	BatchSize int
+	// BatchOrder is how mini-batches walk through the observed entries.
+	BatchOrder BatchOrder
 	// DType is Float64 (default, needed for the theory checks) or Float32.
 	DType dtypes.DType
 	// ColumnThreshold counts a factor column as active when its squared norm exceeds it (Fig. 4 uses 0.01).
 	ColumnThreshold float64
-	// Autodiff computes gradients with GoMLX's automatic differentiation instead of the closed-form
-	// contractions (gradients.go); slower on the pure-Go backend, kept to check one against the other.
+	// Autodiff computes every gradient with GoMLX's automatic differentiation instead of the closed-form
+	// contractions for the squared-error data term; slower on the pure-Go backend, kept to check one
+	// against the other.
 	Autodiff bool
-	// OnRecord, if set, is called after each record with the step and one record per run, for progress displays.
+	// DataTerm, if set, replaces the paper's squared error (2) as the data term of the objective; its
+	// gradient is then taken by autodiff (the closed form covers the squared error only).
+	DataTerm *Term
+	// Terms are added to the objective (penalties, reweightings, another data term); their gradients are
+	// taken by autodiff and added to the closed-form gradient of the data term.
+	Terms []Term
+	// Diagnostics are recorded with the built-in ones every RecordEvery steps, in Record.Extra.
+	Diagnostics []Diagnostic
+	// MemoryLimit caps the memory a Fit may need, in bytes; 0 means the memory the system reports available.
+	MemoryLimit int64
+	// OnRecord, if set, is called after each record with the step and one record per run (progress displays).
 	OnRecord func(step int, records []Record)
 }
 
 // TrainingBuilder configures Training; finish with Done.
 type TrainingBuilder struct {
-	t   Training
-	err error
+	t                      Training
+	adam                   bool // the optimizer is the named Adam, rebuilt from the three values below
+	beta1, beta2, epsilon  float64
+	optimizerSetExplicitly bool
+	err                    error
 }
 
 // NewTraining starts a configuration with Adam (lr 1e-3, betas 0.9/0.999, epsilon 1e-8), 5,000 full-batch steps
 // in float64, a record every 100 steps and the 0.01 column threshold of Fig. 4.
 func NewTraining() *TrainingBuilder {
-	return &TrainingBuilder{t: Training{
-		Optimizer: Adam, LearningRate: 1e-3, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8,
-		Steps: 5000, RecordEvery: 100, DType: dtypes.Float64, ColumnThreshold: 0.01,
-	}}
+	return &TrainingBuilder{
+		t:    Training{LearningRate: 1e-3, Steps: 5000, RecordEvery: 100, DType: dtypes.Float64, ColumnThreshold: 0.01},
+		adam: true, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
+	}
 }
 
-// Adam selects Adam with the given learning rate.
-func (b *TrainingBuilder) Adam(learningRate float64) *TrainingBuilder {
-	b.t.Optimizer, b.t.LearningRate = Adam, learningRate
+func (b *TrainingBuilder) fail(format string, args ...any) *TrainingBuilder {
+	if b.err == nil {
+		b.err = fmt.Errorf("deeptucker: "+format, args...)
+	}
 	return b
 }
 
-// GradientDescent selects plain gradient descent with the given constant step.
+// Adam selects GoMLX's Adam with the given learning rate (betas and epsilon from Betas and Epsilon).
+func (b *TrainingBuilder) Adam(learningRate float64) *TrainingBuilder {
+	b.adam, b.t.LearningRate = true, learningRate
+	return b
+}
+
+// GradientDescent selects plain gradient descent with the given constant step, the theory's setting.
 func (b *TrainingBuilder) GradientDescent(learningRate float64) *TrainingBuilder {
-	b.t.Optimizer, b.t.LearningRate = GradientDescent, learningRate
+	b.adam, b.t.Optimizer, b.t.LearningRate = false, GradientDescent(), learningRate
+	return b
+}
+
+// Optimizer selects any optimizer, e.g. NewOptimizer("rmsprop", func(lr float64) optimizers.Interface {
+// return optimizers.RMSProp().LearningRate(lr).Done() }), trained at the given learning rate.
+func (b *TrainingBuilder) Optimizer(opt Optimizer, learningRate float64) *TrainingBuilder {
+	b.adam, b.t.Optimizer, b.t.LearningRate = false, opt, learningRate
 	return b
 }
 
 // Betas sets Adam's moment decays.
 func (b *TrainingBuilder) Betas(beta1, beta2 float64) *TrainingBuilder {
-	b.t.Beta1, b.t.Beta2 = beta1, beta2
+	if !b.adam {
+		return b.fail("Betas applies to the named Adam; set them in your own optimizer (%s)", b.t.Optimizer.Name)
+	}
+	b.beta1, b.beta2 = beta1, beta2
 	return b
 }
 
-// Epsilon sets Adam's epsilon.
-func (b *TrainingBuilder) Epsilon(eps float64) *TrainingBuilder { b.t.Epsilon = eps; return b }
+// Epsilon sets Adam's epsilon: with tiny gradients (deep models, small init) it decides whether training moves.
+func (b *TrainingBuilder) Epsilon(eps float64) *TrainingBuilder {
+	if !b.adam {
+		return b.fail("Epsilon applies to the named Adam; set it in your own optimizer (%s)", b.t.Optimizer.Name)
+	}
+	b.epsilon = eps
+	return b
+}
+
+// LearningRate sets the learning rate of whichever optimizer is selected.
+func (b *TrainingBuilder) LearningRate(lr float64) *TrainingBuilder { b.t.LearningRate = lr; return b }
 
 // Steps sets the step budget.
 func (b *TrainingBuilder) Steps(n int) *TrainingBuilder { b.t.Steps = n; return b }
 
-// Tol sets the train-loss tolerance at which training stops early.
+// Tol sets the train-loss tolerance at which a run stops.
 func (b *TrainingBuilder) Tol(tol float64) *TrainingBuilder { b.t.Tol = tol; return b }
 
 // RecordEvery sets K, the number of steps between diagnostics records.
@@ -100,6 +140,9 @@ func (b *TrainingBuilder) RecordEvery(k int) *TrainingBuilder { b.t.RecordEvery 
 
 // BatchSize sets mini-batch training with n observed entries per step (0 = full batch).
 func (b *TrainingBuilder) BatchSize(n int) *TrainingBuilder { b.t.BatchSize = n; return b }
+
+// BatchOrder sets how mini-batches walk through the observed entries.
+func (b *TrainingBuilder) BatchOrder(o BatchOrder) *TrainingBuilder { b.t.BatchOrder = o; return b }
 
 // Float32 trains in single precision.
 func (b *TrainingBuilder) Float32() *TrainingBuilder { b.t.DType = dtypes.Float32; return b }
@@ -113,8 +156,29 @@ func (b *TrainingBuilder) ColumnThreshold(x float64) *TrainingBuilder {
 	return b
 }
 
-// Autodiff selects GoMLX's automatic differentiation for the gradients.
+// Autodiff selects GoMLX's automatic differentiation for every gradient.
 func (b *TrainingBuilder) Autodiff() *TrainingBuilder { b.t.Autodiff = true; return b }
+
+// DataTerm replaces the squared-error data term of the objective (autodiff gradients).
+func (b *TrainingBuilder) DataTerm(term Term) *TrainingBuilder { b.t.DataTerm = &term; return b }
+
+// AddTerm adds a term to the objective, e.g. an L1 penalty on the core (see Term).
+func (b *TrainingBuilder) AddTerm(term Term) *TrainingBuilder {
+	b.t.Terms = append(b.t.Terms, term)
+	return b
+}
+
+// AddDiagnostic adds a named diagnostic recorded every RecordEvery steps.
+func (b *TrainingBuilder) AddDiagnostic(d Diagnostic) *TrainingBuilder {
+	b.t.Diagnostics = append(b.t.Diagnostics, d)
+	return b
+}
+
+// MemoryLimit caps the memory a Fit may need, in bytes (0 = what the system reports available).
+func (b *TrainingBuilder) MemoryLimit(bytes int64) *TrainingBuilder {
+	b.t.MemoryLimit = bytes
+	return b
+}
 
 // OnRecord sets a callback run after each diagnostics record (progress displays, live plots).
 func (b *TrainingBuilder) OnRecord(fn func(step int, records []Record)) *TrainingBuilder {
@@ -128,6 +192,11 @@ func (b *TrainingBuilder) Done() (*Training, error) {
 		return nil, b.err
 	}
 	t := b.t
+	if b.adam {
+		t.Optimizer = Adam(b.beta1, b.beta2, b.epsilon)
+	}
+	t.Terms = append([]Term(nil), t.Terms...)
+	t.Diagnostics = append([]Diagnostic(nil), t.Diagnostics...)
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}
@@ -136,19 +205,11 @@ func (b *TrainingBuilder) Done() (*Training, error) {
 
 // Validate returns an error naming the first thing wrong with the configuration.
 func (t *Training) Validate() error {
-	if t.Optimizer != Adam && t.Optimizer != GradientDescent {
-		return fmt.Errorf("deeptucker: unknown optimizer %v", t.Optimizer)
+	if err := t.Optimizer.validate(); err != nil {
+		return err
 	}
 	if err := checkLearningRate(t.LearningRate); err != nil {
 		return err
-	}
-	if t.Optimizer == Adam {
-		if !(t.Beta1 >= 0 && t.Beta1 < 1) || !(t.Beta2 >= 0 && t.Beta2 < 1) {
-			return fmt.Errorf("deeptucker: Adam betas must be in [0, 1), got %g and %g", t.Beta1, t.Beta2)
-		}
-		if !(t.Epsilon > 0) || math.IsInf(t.Epsilon, 0) {
-			return fmt.Errorf("deeptucker: Adam epsilon must be positive and finite, got %g", t.Epsilon)
-		}
 	}
 	if t.Steps <= 0 {
 		return fmt.Errorf("deeptucker: the step budget must be positive, got %d", t.Steps)
@@ -159,6 +220,9 @@ func (t *Training) Validate() error {
 	if t.BatchSize < 0 {
 		return fmt.Errorf("deeptucker: BatchSize must be >= 0 (0 = full batch), got %d", t.BatchSize)
 	}
+	if t.BatchOrder != Shuffled && t.BatchOrder != IndexOrder {
+		return fmt.Errorf("deeptucker: unknown batch order %d", t.BatchOrder)
+	}
 	if t.Tol < 0 || math.IsNaN(t.Tol) {
 		return fmt.Errorf("deeptucker: Tol must be >= 0, got %g", t.Tol)
 	}
@@ -168,7 +232,42 @@ func (t *Training) Validate() error {
 	if !(t.ColumnThreshold >= 0) {
 		return fmt.Errorf("deeptucker: ColumnThreshold must be >= 0, got %g", t.ColumnThreshold)
 	}
+	if t.MemoryLimit < 0 {
+		return fmt.Errorf("deeptucker: MemoryLimit must be >= 0 bytes (0 = available memory), got %d", t.MemoryLimit)
+	}
+	names := map[string]bool{}
+	if t.DataTerm != nil {
+		if err := t.DataTerm.validate("data term"); err != nil {
+			return err
+		}
+		names[t.DataTerm.Name] = true
+	}
+	for _, term := range t.Terms {
+		if err := term.validate("term"); err != nil {
+			return err
+		}
+		if names[term.Name] {
+			return fmt.Errorf("deeptucker: two objective terms are named %q; names identify them in records and results keys", term.Name)
+		}
+		names[term.Name] = true
+	}
+	diag := map[string]bool{}
+	for _, d := range t.Diagnostics {
+		if err := d.validate(); err != nil {
+			return err
+		}
+		if diag[d.Name] {
+			return fmt.Errorf("deeptucker: two diagnostics are named %q", d.Name)
+		}
+		diag[d.Name] = true
+	}
 	return nil
+}
+
+// closedForm reports whether the data term's gradient uses the closed-form contractions: the squared error
+// on a Tucker (non-diagonal) core, unless Autodiff is asked for.
+func (t *Training) closedForm(m *Model) bool {
+	return !m.Diagonal && !t.Autodiff && t.DataTerm == nil
 }
 
 func checkLearningRate(lr float64) error {

@@ -63,10 +63,12 @@
 // real datasets are found through DEEPTUCKER_DATA_DIR, which make sets.
 //
 // State between cells. Every GoNB cell runs as a new program: declarations
-// (imports, types, funcs, vars) carry over, computed values do not. Train in
-// one cell and save what later cells plot with encoding/gob (it keeps NaN) to
-// a file in os.TempDir(), as 00-quickstart.ipynb does; keep cheap setup in
-// functions that later cells call again.
+// (imports, types, funcs, vars) carry over, computed values do not. Train
+// through package study (Notebook.Train): each run is stored under the hash of
+// its full settings in the notebook's results folder, so the training cell
+// trains, later cells call the same function and read the runs back, and a
+// changed setting retrains exactly what it touches. Keep cheap setup in
+// functions that later cells call again. Never write to fixed /tmp paths.
 //
 // Errors. Display and SVG return an error for bad input (mismatched lengths,
 // empty data, invalid bounds); in a cell, panic(err) on it, so that the cell

@@ -18,7 +18,7 @@
 #                        uses 0.0.0.0 inside the container: publish it with
 #                        -p 127.0.0.1:8888:8888)
 #   JUPYTER_TOKEN        the token (default: a fresh random one); never empty
-#   GOMLX_BACKEND        GoMLX backend (default "go", the pure-Go one)
+#   GOMLX_BACKEND        GoMLX backend (unset: XLA's CPU plugin when installed, else "go")
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -87,7 +87,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-export GOMLX_BACKEND="${GOMLX_BACKEND:-go}"
 export JUPYTER_PATH="$venv/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
 extra=()
 if [[ "$(id -u)" == 0 ]]; then
@@ -150,7 +149,7 @@ rm -f "$secret_dir/token" # read at start-up; now nowhere but in the server
 
 cat <<EOF
 
-  JupyterLab for deep Tucker, GoMLX backend "$GOMLX_BACKEND", notebooks in notebooks/
+  JupyterLab for deep Tucker, GoMLX backend "${GOMLX_BACKEND:-default: xla:cpu if installed, else go}", notebooks in notebooks/
   Open:  http://$host:$port/lab?token=$token
   Stop:  Ctrl-C
 

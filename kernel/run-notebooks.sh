@@ -45,7 +45,6 @@ fi
 mkdir -p "$out"
 # Our kernelspec first, ahead of any same-named one in the user's directories.
 export JUPYTER_PATH="$venv/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
-export GOMLX_BACKEND="${GOMLX_BACKEND:-go}"
 
 # nbcheck is built once, into a private directory (runs may overlap).
 nbcheck_dir="$(mktemp -d)"
@@ -60,7 +59,7 @@ if ! "$nbcheck" -source -q -kernel "$kernel_name" "$@"; then
 	echo "run-notebooks: warning: clear the outputs above before committing (CI fails on them)"
 fi
 
-echo "run-notebooks: profile=${DEEPTUCKER_PROFILE:-full} backend=$GOMLX_BACKEND out=${out#"$root"/}"
+echo "run-notebooks: profile=${DEEPTUCKER_PROFILE:-full} backend=${GOMLX_BACKEND:-default} out=${out#"$root"/}"
 passed=0
 failed=()
 for nb in "$@"; do

@@ -27,7 +27,7 @@ func start(w io.Writer) error {
 	}
 	backend := os.Getenv("GOMLX_BACKEND")
 	if backend == "" {
-		backend = "go"
+		backend = "default: XLA's CPU plugin if make setup installed it, else go"
 	}
 	_, err = fmt.Fprintf(w, "deep Tucker: profile %q, GoMLX backend %q.\n"+
 		"The next cell compiles GoMLX: about 1-2 min the first time (cached afterwards), with only [*] on screen.\n",

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -9,15 +10,19 @@ import (
 	"github.com/gomlx/gomlx/backends/simplego"
 )
 
-// New opens the backend that GOMLX_BACKEND names, "go" when it is unset or blank.
+// New opens the backend that GOMLX_BACKEND names. When it is unset or blank, New opens Default(): XLA's CPU
+// plugin if it is installed (`make setup` installs it into the repository's .venv), else "go".
 // Failures are *Error values naming the configuration, the cause and the remedy;
 // match them with errors.Is against ErrUnknownBackend, ErrPluginNotFound, ErrPluginLoad,
 // ErrNoGPU, ErrXLANotBuilt, ErrBadOption or ErrBackend.
 func New() (backends.Backend, error) { return NewWithConfig(os.Getenv(EnvVar)) }
 
 // NewWithConfig opens the backend for a configuration in GOMLX_BACKEND's format
-// (see Config). Panics inside GoMLX or go-xla are returned as errors.
+// (see Config); a blank one opens Default(). Panics inside GoMLX or go-xla are returned as errors.
 func NewWithConfig(config string) (backends.Backend, error) {
+	if strings.TrimSpace(config) == "" {
+		return openDefault(config)
+	}
 	c, err := ParseConfig(config)
 	if err != nil {
 		return nil, err
@@ -29,6 +34,36 @@ func NewWithConfig(config string) (backends.Backend, error) {
 		return openGo(config, c)
 	}
 }
+
+// NewWithCPUDevices opens an XLA CPU configuration (as NewWithConfig; blank means Default, which must then
+// have found the CPU plugin) with the plugin exposing devices host devices (its PJRT client option
+// cpu_device_count), so that a computation can be sharded over them: b.NumDevices() == devices. It is how
+// tests run sharded computations without several GPUs; each device is a share of the same CPUs.
+func NewWithCPUDevices(config string, devices int) (backends.Backend, error) {
+	raw := config
+	if strings.TrimSpace(config) == "" {
+		d := Default()
+		if d.Err != nil {
+			return nil, d.Err
+		}
+		if d.Config == Go {
+			return nil, newError(raw, ErrPluginNotFound, "several CPU devices need XLA's CPU plugin: "+d.Reason, installCPUHintAll)
+		}
+		config = d.Config
+	}
+	c, err := ParseConfig(config)
+	if err != nil {
+		return nil, err
+	}
+	if devices < 1 || c.Backend != XLA || c.IsCUDA() {
+		return nil, newError(raw, ErrBadOption, fmt.Sprintf("%d CPU devices of %q: only XLA's CPU plugin has host devices, and at least 1", devices, config),
+			"use \"xla:cpu\" or the CPU plugin's path, with devices >= 1")
+	}
+	return openXLAWith(raw, c, devices)
+}
+
+// installCPUHintAll is the remedy for a missing CPU plugin, in every build.
+const installCPUHintAll = "install it with `bash deeptucker/backend/scripts/install-xla-cpu.sh` (or `make setup`)"
 
 // MustNew is New for notebooks and examples: it panics with New's error.
 func MustNew() backends.Backend {
@@ -68,10 +103,14 @@ func openGo(raw string, c Config) (backends.Backend, error) {
 }
 
 // Name returns the configuration b runs, in GOMLX_BACKEND's form: "go", "xla:cpu",
-// "xla:cuda" or "xla:/path/to/plugin.so". It is meant for reports and benchmark tables.
+// "xla:cuda" or "xla:/path/to/plugin.so" ("xla:cpu" for the CPU plugin that Default or "xla:cpu" found in
+// the project's venv). It is meant for reports and benchmark tables.
 func Name(b backends.Backend) string {
 	if b == nil {
 		return "none"
+	}
+	if name, ok := rememberedName(b); ok {
+		return name
 	}
 	// String, unlike Name, is the registered name ("go"; SimpleGo's Name is "SimpleGo (go)").
 	name := b.String()

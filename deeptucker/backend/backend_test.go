@@ -16,6 +16,7 @@ import (
 )
 
 func TestNewDefaultIsGo(t *testing.T) {
+	t.Setenv(CPUPluginEnvVar, "none") // else an installed XLA CPU plugin is the default (default_test.go)
 	for _, v := range []string{"", "  ", "go"} {
 		t.Setenv(EnvVar, v)
 		b, err := New()

@@ -20,9 +20,9 @@ const (
 	XLA = "xla"
 )
 
-// DefaultConfig is used when GOMLX_BACKEND is unset or blank. GoMLX's own default
-// is "xla", which needs a plugin (and a download) before anything runs; the
-// project's default is the backend that works on every machine.
+// DefaultConfig is what ParseConfig makes of a blank value, and what New opens for a blank
+// GOMLX_BACKEND when no XLA CPU plugin is installed (see Default): the backend that works on
+// every machine. GoMLX's own default is "xla", which needs a plugin (and a download) first.
 const DefaultConfig = Go
 
 // xlaAliases are the other names GoMLX registers for its XLA backend.
@@ -80,7 +80,8 @@ func (c Config) IsCUDA() bool {
 }
 
 // ParseConfig parses and validates a GOMLX_BACKEND value without loading anything.
-// Blank means DefaultConfig. A relative plugin path ("xla:./p.so") is made absolute
+// Blank means DefaultConfig (New, given a blank value, opens Default instead). A relative
+// plugin path ("xla:./p.so") is made absolute
 // against the working directory, since GoMLX would otherwise take it for a plugin name.
 // Errors name the backends built into this binary (see Available).
 func ParseConfig(s string) (Config, error) {

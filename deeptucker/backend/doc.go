@@ -5,12 +5,16 @@
 //
 // # Choosing
 //
-// New reads GOMLX_BACKEND, the variable GoMLX itself uses, and falls back on the pure-Go
-// backend when it is unset or blank (GoMLX's own default, "xla", needs a plugin first):
+// New reads GOMLX_BACKEND, the variable GoMLX itself uses. When it is unset or blank, New
+// opens the fastest backend installed (see Default): XLA's CPU plugin when `make setup` (or
+// scripts/install-xla-cpu.sh) put it into the repository's .venv, else the pure-Go backend,
+// which always works. Name then says "xla:cpu" or "go"; DEEPTUCKER_XLA_CPU_PLUGIN=none keeps
+// the default on "go", and DEEPTUCKER_XLA_CPU_PLUGIN=/path/plugin.so names another plugin file.
 //
-//	GOMLX_BACKEND=go                       pure Go (SimpleGo): no cgo, no plugin; the default
+//	GOMLX_BACKEND=go                       pure Go (SimpleGo): no cgo, no plugin
 //	GOMLX_BACKEND=xla:/abs/path/plugin.so  XLA with the PJRT plugin at that path
-//	GOMLX_BACKEND=xla:cpu                  XLA with the plugin named "cpu" in PJRT's search path
+//	GOMLX_BACKEND=xla:cpu                  XLA with the plugin named "cpu" in PJRT's search path,
+//	                                       else the one in the project's .venv
 //	GOMLX_BACKEND=xla:cuda                 XLA on an NVIDIA GPU
 //
 // Options follow a comma, as in GoMLX ("go:parallelism=4", "xla:cuda,tf32"). The
@@ -49,6 +53,12 @@
 // without an NVIDIA device or driver fails early with ErrNoGPU. scripts/cuda-check.sh
 // builds the test binaries where Go is and runs the tests and the benchmarks with
 // GOMLX_BACKEND=xla:cuda on a GPU machine, printing a Markdown table.
+//
+// # Several devices
+//
+// NewWithCPUDevices opens XLA's CPU plugin with n host devices (its PJRT option cpu_device_count), so that
+// a computation sharded over a device mesh (GoMLX's pkg/core/distributed) runs, and is tested, on one
+// machine without GPUs; b.NumDevices() reports the count of any backend.
 //
 // # Builds without cgo
 //

@@ -5,6 +5,7 @@ package backend_test
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/deeptucker/deeptucker/deeptucker/backend"
 )
@@ -38,4 +39,15 @@ func ExampleNewWithConfig() {
 	// Output:
 	// go
 	// true
+}
+
+// A blank GOMLX_BACKEND opens Default: XLA's CPU plugin when `make setup` installed it in the repository's
+// .venv, else the pure-Go backend. DEEPTUCKER_XLA_CPU_PLUGIN=none keeps it on Go.
+func ExampleDefault() {
+	os.Setenv(backend.CPUPluginEnvVar, "none")
+	defer os.Unsetenv(backend.CPUPluginEnvVar)
+	c := backend.Default()
+	fmt.Println(c.Config, c.Name, c.Reason)
+	// Output:
+	// go go DEEPTUCKER_XLA_CPU_PLUGIN=none
 }

@@ -12,3 +12,5 @@ func openXLA(raw string, _ Config) (backends.Backend, error) {
 	return nil, newError(raw, ErrXLANotBuilt, "this binary was built without the XLA backend",
 		"rebuild with cgo (a C compiler, CGO_ENABLED=1) and without -tags noxla on linux/amd64 or darwin, or use "+EnvVar+"="+Go)
 }
+
+func openXLAWith(raw string, c Config, _ int) (backends.Backend, error) { return openXLA(raw, c) }

@@ -46,7 +46,10 @@ func autoInstallAllowed() bool {
 	return !off
 }
 
-func openXLA(raw string, c Config) (backends.Backend, error) {
+func openXLA(raw string, c Config) (backends.Backend, error) { return openXLAWith(raw, c, 0) }
+
+// openXLAWith opens XLA; cpuDevices > 0 asks the CPU plugin for that many host devices.
+func openXLAWith(raw string, c Config, cpuDevices int) (backends.Backend, error) {
 	xlaMu.Lock()
 	defer xlaMu.Unlock()
 
@@ -57,6 +60,7 @@ func openXLA(raw string, c Config) (backends.Backend, error) {
 	}
 
 	autoInstall := autoInstallAllowed()
+	reportAs := ""        // the name Name reports, when not GoMLX's own
 	var pluginPath string // the plugin file, when known before GoMLX loads it
 	if c.IsPath() {
 		fi, err := os.Stat(c.Plugin)
@@ -95,6 +99,13 @@ func openXLA(raw string, c Config) (backends.Backend, error) {
 			if name == "cuda" {
 				c.Plugin = name // so that IsCUDA holds below for a bare "xla"
 			}
+		} else if p := projectCPUPlugin(); p != "" && (name == "cpu" || name == "") {
+			// Not in PJRT's search path, but installed by `make setup` into the project's venv.
+			pluginPath, autoInstall, reportAs = p, false, XLA+":cpu"
+			c.Plugin = p
+			if !slices.Contains(c.Options, "noshared_buffers") && !slices.Contains(c.Options, "shared_buffers") {
+				c.Options = append(slices.Clone(c.Options), "shared_buffers")
+			}
 		} else if !autoInstall || (name != "" && name != "cpu" && name != "cuda") {
 			// GoMLX's auto-install only knows "cpu" and "cuda": anything else cannot appear.
 			what := "no PJRT plugin is installed"
@@ -124,7 +135,11 @@ func openXLA(raw string, c Config) (backends.Backend, error) {
 	xla.EnableAutoInstall(autoInstall)
 	defer xla.EnableAutoInstall(autoInstallAllowed())
 	plugin := strings.Join(append([]string{c.Plugin}, c.Options...), ",")
-	b, err := catch(func() (backends.Backend, error) { return xla.New(plugin) })
+	var options pjrt.NamedValuesMap
+	if cpuDevices > 0 {
+		options = pjrt.NamedValuesMap{"cpu_device_count": int64(cpuDevices)}
+	}
+	b, err := catch(func() (backends.Backend, error) { return xla.NewWithOptions(plugin, options) })
 	if err != nil {
 		kind, detail := ErrPluginLoad, "GoMLX could not start XLA with this plugin"
 		if !installed {
@@ -132,7 +147,24 @@ func openXLA(raw string, c Config) (backends.Backend, error) {
 		}
 		return nil, &Error{Config: raw, Kind: kind, Detail: detail, Remedy: installHint(c), Err: err}
 	}
+	if reportAs != "" {
+		rememberName(b, reportAs)
+	}
+	if cpuDevices > 0 && b.NumDevices() != cpuDevices {
+		b.Finalize()
+		return nil, newError(raw, ErrPluginLoad, fmt.Sprintf("asked the plugin for %d CPU devices, it has %d", cpuDevices, b.NumDevices()),
+			"use XLA's CPU plugin (scripts/install-xla-cpu.sh), which honours the cpu_device_count option")
+	}
 	return b, nil
+}
+
+// projectCPUPlugin returns the CPU plugin Default would use, or "".
+func projectCPUPlugin() string {
+	d := Default()
+	if d.Err != nil || d.Config == Go {
+		return ""
+	}
+	return strings.TrimPrefix(d.Config, XLA+":")
 }
 
 // defaultPlugin is the plugin GoMLX picks for a bare "xla": cuda, then cpu, then any.

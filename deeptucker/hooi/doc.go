@@ -31,6 +31,14 @@
 // U_n complete an orthonormal basis: TensorLy 0.10 draws them at random, here they come from
 // the full SVD; the matching core slices are zero either way.
 //
+// # Honest and leaky
+//
+// The algorithm above is the honest baseline: x is never read at missing entries. TensorLy
+// reads them when tucker(X, rank, mask=M) is given the complete tensor X: X then enters the SVD
+// initialisation, the initial core and ||X|| unchanged. ReadHiddenEntries reproduces that call
+// (checked against TensorLy's fixtures like the honest one) to calibrate published numbers; its
+// completions have seen the held-out values and are no baseline.
+//
 // Note that with a mask e_k mixes the zero-filled X with the imputed T and can grow over the
 // iterations; it tracks convergence, not accuracy. Score completions with package metrics.
 package hooi

@@ -37,6 +37,7 @@ type config struct {
 	tol            float64
 	maxIter        int
 	svdMaskRepeats int
+	readHidden     bool
 }
 
 func defaults() config {
@@ -45,7 +46,8 @@ func defaults() config {
 
 // WithMask marks the observed entries (true) of the input; the others are missing and imputed
 // from the current model at every iteration (TensorLy's mask=). The values of x at missing
-// entries are never read: they may be NaN. A nil mask means every entry is observed.
+// entries are never read (unless ReadHiddenEntries): they may be NaN. A nil mask means every
+// entry is observed.
 func WithMask(m *multilinear.Mask) Option { return func(c *config) { c.mask = m } }
 
 // WithInit chooses the starting point: InitSVD (default) or InitRandom.
@@ -65,6 +67,19 @@ func WithMaxIter(n int) Option { return func(c *config) { c.maxIter = n } }
 // initialisation makes per mode when a mask is given (TensorLy's svd_mask_repeats, default 5).
 func WithSVDMaskRepeats(n int) Option { return func(c *config) { c.svdMaskRepeats = n } }
 
+// ReadHiddenEntries reproduces a common misuse of TensorLy: tucker(X, rank, mask=M) called
+// with the COMPLETE tensor X, the held-out values still in it (a natural call when the data have
+// no NaN). TensorLy then reads the hidden entries in its SVD initialisation (the first SVD of
+// each unfolding, before any imputation), in the initial core, which seeds the first imputation,
+// and in the norm of its error (hence in when it stops). The completion so keeps information
+// about the values it is scored on.
+//
+// This is a calibration tool, not a baseline: it leaks the test values. It exists to show which
+// protocol reproduces a published HOOI number (the paper's Table 1 HOOI column is matched only
+// by this call); the honest HOOI baseline is Tucker without this option, which never reads x at
+// missing entries. With it, every entry of x must be finite, and a mask is required.
+func ReadHiddenEntries() Option { return func(c *config) { c.readHidden = true } }
+
 func (c *config) validate() error {
 	switch c.init {
 	case InitSVD, InitRandom:
@@ -79,6 +94,9 @@ func (c *config) validate() error {
 	}
 	if c.svdMaskRepeats < 0 {
 		return fmt.Errorf("hooi: svdMaskRepeats=%d must be >= 0", c.svdMaskRepeats)
+	}
+	if c.readHidden && c.mask == nil {
+		return fmt.Errorf("hooi: ReadHiddenEntries needs WithMask: without a mask no entry is hidden")
 	}
 	return nil
 }

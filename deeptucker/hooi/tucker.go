@@ -40,7 +40,8 @@ func (r *Result) Reconstruct() *multilinear.Tensor {
 //
 // With WithMask, missing entries of x are treated as 0, as a TensorLy user must write them
 // (NumPy's NaN*0 is NaN), so x may hold NaN there. Observed entries (every entry, without a
-// mask) must be finite.
+// mask) must be finite. ReadHiddenEntries instead reads x at missing entries as TensorLy does
+// when given the complete tensor: a leak, for calibration only.
 //
 // Tucker returns an error if rank does not have one entry per mode in 1..d_n, if the mask does
 // not fit x or observes no entry, if an observed entry is NaN or infinite, if every observed
@@ -60,7 +61,7 @@ func Tucker(x *multilinear.Tensor, rank []int, opts ...Option) (*Result, error) 
 	if err := multilinear.CheckRanks(x.Shape, rank); err != nil {
 		return nil, fmt.Errorf("hooi: %w", err)
 	}
-	x0, err := observedCopy(x, c.mask)
+	x0, err := observedCopy(x, c.mask, c.readHidden)
 	if err != nil {
 		return nil, err
 	}
@@ -121,8 +122,10 @@ func Tucker(x *multilinear.Tensor, rank []int, opts ...Option) (*Result, error) 
 }
 
 // observedCopy returns a copy of x with the entries mask marks missing set to 0, after
-// checking the mask and that every observed entry is finite.
-func observedCopy(x *multilinear.Tensor, mask *multilinear.Mask) (*multilinear.Tensor, error) {
+// checking the mask and that every observed entry is finite. With readHidden (ReadHiddenEntries)
+// the missing entries keep their values, which must then be finite too: TensorLy's input when
+// it is given the complete tensor.
+func observedCopy(x *multilinear.Tensor, mask *multilinear.Mask, readHidden bool) (*multilinear.Tensor, error) {
 	out := x.Clone()
 	if mask != nil {
 		if err := mask.CheckFits(x); err != nil {
@@ -133,14 +136,18 @@ func observedCopy(x *multilinear.Tensor, mask *multilinear.Mask) (*multilinear.T
 		}
 	}
 	for i, v := range out.Data {
-		if mask != nil && !mask.Observed[i] {
+		if mask != nil && !mask.Observed[i] && !readHidden {
 			out.Data[i] = 0
 			continue
 		}
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			where := "observed"
-			if mask == nil {
+			switch {
+			case mask == nil:
 				where = "(no mask given)"
+			case !mask.Observed[i]:
+				return nil, fmt.Errorf("hooi: entry %v of the input is %v at a missing entry; ReadHiddenEntries needs the complete tensor (drop the option for the honest HOOI, which never reads missing entries)",
+					multilinear.Unravel(x.Shape, i), v)
 			}
 			return nil, fmt.Errorf("hooi: entry %v of the input is %v %s; mark missing entries false in a mask",
 				multilinear.Unravel(x.Shape, i), v, where)

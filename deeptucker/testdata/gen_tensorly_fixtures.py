@@ -5,10 +5,15 @@ tests of deeptucker/multilinear, deeptucker/hooi and deeptucker/metrics compare 
 Pinned versions (the fixtures in the repository were written with exactly these):
     python 3.11, tensorly==0.10.0, numpy==2.4.6, scikit-learn==1.9.1
 
-Regenerate (the Go tests never need Python):
-    python3 -m venv /tmp/tlvenv
-    /tmp/tlvenv/bin/pip install tensorly==0.10.0 numpy==2.4.6 scikit-learn==1.9.1
-    /tmp/tlvenv/bin/python deeptucker/testdata/gen_tensorly_fixtures.py
+Regenerate (the Go tests never need Python), from the repository root:
+    python3 -m venv .tlvenv        # ignored by git
+    .tlvenv/bin/pip install tensorly==0.10.0 numpy==2.4.6 scikit-learn==1.9.1
+    .tlvenv/bin/python deeptucker/testdata/gen_tensorly_fixtures.py
+
+"Leaky" HOOI cases call tucker(x, rank, mask=m) with the COMPLETE tensor x, hidden values still
+in it: TensorLy's SVD initialisation, its initial core and the norm in its error then read the
+hidden entries (package hooi reproduces this with hooi.ReadHiddenEntries, a calibration tool,
+not a baseline). The honest cases pass x * m, as a user without the hidden values must.
 
 Every input tensor is written into the fixture, so the Go side never regenerates data from a
 seed. Tensors are {"shape": [...], "data": [...]} in C (row-major) order; a matrix is a tensor
@@ -82,7 +87,11 @@ def hosvd_case(name, x, ranks):
     return out
 
 
-def hooi_case(name, x, rank, mask=None):
+def hooi_case(name, x, rank, mask=None, leaky=False):
+    if leaky and mask is None:
+        sys.exit(f"{name}: a leaky case needs a mask")
+    if not leaky and mask is not None and np.any(x[mask == 0] != 0):
+        sys.exit(f"{name}: an honest case must hold 0 at its missing entries")
     kwargs = {"return_errors": True}
     if mask is not None:
         kwargs["mask"] = mask
@@ -104,6 +113,8 @@ def hooi_case(name, x, rank, mask=None):
     }
     if mask is not None:
         out["mask"] = enc(mask)
+    if leaky:
+        out["leaky"] = True
     return out
 
 
@@ -178,6 +189,18 @@ def main():
         metrics_case("all_observed_4x5x3", pred, target, np.ones(target.shape)),
         metrics_case("constant_target_imperfect", const_target + 0.1 * rng.standard_normal((2, 3)), const_target, one_mask),
         metrics_case("constant_target_perfect", const_target.copy(), const_target, one_mask),
+    ]
+
+    # Leaky calls (the complete tensor with the mask), drawn after everything above so that the
+    # other fixtures keep their values: the two masked tensors again, and a COVID-sized
+    # (10, 6, 11) tensor with 70% of its entries hidden (the paper's literal real-data protocol).
+    h = low_rank(rng, (10, 6, 11), (3, 3, 3), noise=0.1)
+    h_mask = (rng.random(h.shape) >= 0.7).astype(np.float64)
+    hooi += [
+        hooi_case("leaky_masked_8x7x6", f, [3, 2, 3], mask=f_mask, leaky=True),
+        hooi_case("leaky_masked_5x4x3x4", g, [2, 2, 2, 2], mask=g_mask, leaky=True),
+        hooi_case("leaky_10x6x11_70missing", h, [3, 3, 3], mask=h_mask, leaky=True),
+        hooi_case("masked_10x6x11_70missing", h * h_mask, [3, 3, 3], mask=h_mask),
     ]
 
     fixtures = {

@@ -72,8 +72,11 @@ type HOSVDCase struct {
 }
 
 // HOOICase is TensorLy's tucker(input, rank, mask=mask, return_errors=True) with defaults.
+// In a leaky case the input is the complete tensor, hidden values included; otherwise it holds
+// 0 at the entries the mask hides.
 type HOOICase struct {
 	Name           string    `json:"name"`
+	Leaky          bool      `json:"leaky"`
 	Input          Array     `json:"input"`
 	Mask           *Array    `json:"mask"`
 	Rank           []int     `json:"rank"`

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/deeptucker/deeptucker/datasets"
+	"github.com/deeptucker/deeptucker/deeptucker"
+)
+
+// The parameters the harness exports are the ones Fit starts from: the loss at step 0 of the host's
+// reconstruction equals Fit's record at step 0, run by run.
+func TestInitialParamsMatchFit(t *testing.T) {
+	m, err := tiny.model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := tiny.runs()
+	got, err := ourLosses(tiny, "go", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := initialParams(m, runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range ps {
+		want := p.trainLoss(m, runs[i])
+		if d := maxRelDiff([][]float64{{got[0][i]}}, [][]float64{{want}}); d > 1e-12 {
+			t.Errorf("run %d: Fit's loss at step 0 %.17g, host %.17g (relative difference %.3g)", i, got[0][i], want, d)
+		}
+	}
+	// Negative control: another seed's parameters give another loss.
+	shifted := append([]deeptucker.Run(nil), runs...)
+	shifted[0].Seed += 7
+	other, _ := initialParams(m, shifted)
+	if d := maxRelDiff([][]float64{{got[0][0]}}, [][]float64{{other[0].trainLoss(m, runs[0])}}); d < 1e-6 {
+		t.Errorf("seed+7 gives the same loss (difference %.3g): the check cannot tell parameters apart", d)
+	}
+}
+
+// The FLOP count, by hand from the formula of stepFLOPs, for two rows of the table.
+func TestStepFLOPsByHand(t *testing.T) {
+	for _, tc := range []struct {
+		p    problem
+		want flopCount
+	}{
+		// d = r = 10, k = 2: chains 3·2·2·10·100; W 3·2·10·1000; loss 7·1000; ∂G 3·20000; partials (modes after
+		// n only: the forward pass has the rest) 2·20000 + 20000 + 0, ∂V 3·2·10·1000, layers 3·2·3·1000;
+		// Adam 14·(1000 + 3·(100 + 2·1000)).
+		{problems[1], flopCount{Forward: 12_000 + 60_000, Loss: 7_000, Backward: 60_000 + 60_000 + 60_000 + 18_000, Adam: 14 * 7_300}},
+		// d = 50, r = 10, k = 2: chains 3·2·2·10·2500; W 2·10·(5000 + 25000 + 125000); loss 7·125000;
+		// ∂G 2·50·(25000 + 5000 + 1000); partials (100000 + 500000) + 500000 + 0; ∂V 3·2·10·125000;
+		// layers 3·2·3·25000; Adam 14·(1000 + 3·(500 + 2·25000)).
+		{problems[4], flopCount{Forward: 300_000 + 3_100_000, Loss: 875_000, Backward: 3_100_000 + 1_100_000 + 7_500_000 + 450_000, Adam: 14 * 152_500}},
+	} {
+		m, err := tc.p.model()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := stepFLOPs(m); got != tc.want {
+			t.Errorf("%s: stepFLOPs = %+v, want %+v", tc.p.Name, got, tc.want)
+		}
+	}
+}
+
+func TestWriteNPYRoundTrip(t *testing.T) {
+	for _, shape := range [][]int{{3}, {2, 3, 4}, {1, 5}} {
+		data := make([]float64, prod(shape))
+		for i := range data {
+			data[i] = float64(i)*0.37 - 1.5
+		}
+		path := filepath.Join(t.TempDir(), "x.npy")
+		if err := writeNPY(path, shape, data); err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := os.ReadFile(path)
+		if (len(raw)-8*len(data))%64 != 0 {
+			t.Errorf("shape %v: header of %d bytes, not a multiple of 64", shape, len(raw)-8*len(data))
+		}
+		got, err := datasets.ReadNPY(path)
+		if err != nil {
+			t.Fatalf("shape %v: %v", shape, err)
+		}
+		if len(got.Shape) != len(shape) {
+			t.Fatalf("shape %v read back as %v", shape, got.Shape)
+		}
+		for i := range shape {
+			if got.Shape[i] != shape[i] {
+				t.Fatalf("shape %v read back as %v", shape, got.Shape)
+			}
+		}
+		for i := range data {
+			if got.Data[i] != data[i] {
+				t.Fatalf("shape %v: value %d read back as %g, want %g", shape, i, got.Data[i], data[i])
+			}
+		}
+	}
+}
+
+// requireReference starts the JAX reference from the repository's .venv, or skips.
+func requireReference(t *testing.T) *reference {
+	t.Helper()
+	root, err := findRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	python := filepath.Join(root, ".venv", "bin", "python")
+	if err := exec.Command(python, "-c", "import jax").Run(); err != nil {
+		t.Skipf("no JAX in %s (`make bench-env` installs it)", python)
+	}
+	ref, err := startReference(python, filepath.Join(root, "deeptucker", "benchref", "deeptucker_ref.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ref.Close() })
+	return ref
+}
+
+// The JAX reference computes the losses Fit computes, step by step, from the exported start; with another
+// learning rate it does not (so the comparison can fail).
+func TestReferenceMatchesFit(t *testing.T) {
+	ref := requireReference(t)
+	m, err := tiny.model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := export(dir, m, tiny.runs()); err != nil {
+		t.Fatal(err)
+	}
+	want, err := ref.losses(dir, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ourLosses(tiny, "go", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := maxRelDiff(got, want)
+	if d > checkTol {
+		t.Errorf("losses differ by %.3g (relative):\nours %v\nJAX  %v", d, got, want)
+	}
+	t.Logf("ours and JAX differ by %.3g (relative) over %d losses", d, 5*tiny.Models)
+	if f, err := ref.flops(dir); err != nil || f <= 0 {
+		t.Errorf("reference FLOPs = %g, %v; want a positive count", f, err)
+	}
+
+	// Negative control: the same start with twice the learning rate.
+	var man map[string]any
+	raw, _ := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err := json.Unmarshal(raw, &man); err != nil {
+		t.Fatal(err)
+	}
+	man["adam"].(map[string]any)["lr"] = 2 * learningRate
+	raw, _ = json.Marshal(man)
+	other := t.TempDir()
+	for _, e := range must(os.ReadDir(dir)) {
+		b := must(os.ReadFile(filepath.Join(dir, e.Name())))
+		if e.Name() == "manifest.json" {
+			b = raw
+		}
+		if err := os.WriteFile(filepath.Join(other, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	changed, err := ref.losses(other, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := maxRelDiff(got, changed); d < 1e-6 {
+		t.Errorf("twice the learning rate changes the losses by only %.3g", d)
+	} else {
+		t.Logf("negative control: twice the learning rate changes them by %.3g", d)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

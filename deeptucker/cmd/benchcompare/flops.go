@@ -1,0 +1,66 @@
+package main
+
+import "github.com/deeptucker/deeptucker/deeptucker"
+
+// flops counts the floating-point operations of one model's training step, as deeptucker builds it (closed-form
+// gradients, full batch, Adam): 2 per multiply-add of a contraction, 1 per element-wise operation. With d_n
+// the data's sizes, r_n the core's, k_n = D_n − 1 the matrices A per column, P = Π d_n, and
+// X(S) the size of a tensor of dims S:
+//
+//	forward   factor chains       Σ_n k_n · 2 r_n d_n²                 (v ← A v per column and layer)
+//	          W = G ×_1 V(1)···   Σ_n 2 r_n · X(d_1..d_n, r_{n+1}..r_N) (mode products in order, r_n → d_n)
+//	          loss and ∂L/∂W      7 P                                  (W−A, ·mask, ·2, ·1/|Ω|, ·(W−A), ·1/|Ω|, Σ)
+//	backward  ∂L/∂G               Σ_n 2 d_n · X(r_1..r_n, d_{n+1}..d_N) (R ×_n V(n)^T in order, d_n → r_n)
+//	          per mode n: G ×_{k≠n} V(k)   Σ_{k>n} 2 r_k · X(dims after the product)  (modes < n reused from the forward pass)
+//	                      ∂L/∂V(n)         2 r_n P
+//	                      per layer i      r_n d_n² (∂L/∂A_i = g ⊗ u) + 2 r_n d_n² (g ← A_iᵀ g)
+//	Adam      per parameter       14     (m: 3, m̂: 1, v: 4, v̂: 1, √, +ε, ·lr, ÷, p−: 5)
+//
+// This follows gradients.go as of this commit (the backward pass of mode n starts from the forward pass's
+// product of modes 0..n-1): when the step changes (fusing Adam, say), change the count with it. Reductions over a contraction's result and the scalar
+// work of the step (bias corrections, the step counter) are left out; they do not grow with the model.
+type flopCount struct {
+	Forward, Loss, Backward, Adam int64
+}
+
+func (f flopCount) Total() int64 { return f.Forward + f.Loss + f.Backward + f.Adam }
+
+func stepFLOPs(m *deeptucker.Model) flopCount {
+	var f flopCount
+	N := len(m.Shape)
+	d, r := m.Shape, m.CoreShape
+	P := int64(prod(d))
+	// modeProducts applies the mode products from mode `from` on to a tensor of dims start, mode by mode in
+	// order, skipping mode skip, each turning dims[n] into to[n] at a cost of 2·from·(size after the product).
+	modeProducts := func(start, to []int, skip, first int) int64 {
+		dims := append([]int(nil), start...)
+		var c int64
+		for n := first; n < N; n++ {
+			if n == skip || m.Depths[n] == 0 {
+				continue
+			}
+			from := dims[n]
+			dims[n] = to[n]
+			c += 2 * int64(from) * int64(prod(dims))
+		}
+		return c
+	}
+	params := int64(prod(r))
+	for n := range N {
+		if m.Depths[n] == 0 {
+			continue
+		}
+		k := int64(m.Depths[n] - 1)
+		rd2 := int64(r[n]) * int64(d[n]) * int64(d[n])
+		f.Forward += k * 2 * rd2
+		// The forward pass's prefix: modes 0..n-1 already turned into d, the rest still r.
+		prefix := append(append([]int(nil), d[:n]...), r[n:]...)
+		f.Backward += modeProducts(prefix, d, n, n) + 2*int64(r[n])*P + k*3*rd2
+		params += int64(r[n]*d[n]) + k*rd2
+	}
+	f.Forward += modeProducts(r, d, -1, 0)
+	f.Loss = 7 * P
+	f.Backward += modeProducts(d, r, -1, 0)
+	f.Adam = 14 * params
+	return f
+}

@@ -1,0 +1,78 @@
+package deeptucker
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// memoryNeed estimates the bytes one Fit of numRuns runs allocates: on the device, per run, the parameters
+// with their gradients and up to two optimizer moments, and the data, masks and about four tensors of the data's
+// size for the reconstruction, residual and partial products; on the host, float64 copies of the starting
+// parameters, of the data and masks, and the parameter snapshot kept for divergence.
+func memoryNeed(m *Model, t *Training, numRuns int) (device, host float64) {
+	s, _ := m.sizes()
+	width := 8.0
+	if t.DType.Size() == 4 {
+		width = 4
+	}
+	runs := float64(numRuns)
+	params, data := float64(s.params), float64(s.data)
+	device = runs * width * (4*params + 8*data)
+	host = runs * 8 * (3*params + 4*data)
+	return device, host
+}
+
+// checkMemory refuses, before anything is allocated, a Fit that would not fit in memory: Go cannot recover
+// from running out of memory, and a notebook kernel would die with everything it held.
+func checkMemory(m *Model, t *Training, numRuns int) error {
+	device, host := memoryNeed(m, t, numRuns)
+	need := device + host // the go backend's device memory is host memory
+	limit, source := float64(t.MemoryLimit), "Training.MemoryLimit"
+	if limit == 0 {
+		avail, ok := availableMemory()
+		if !ok {
+			return nil
+		}
+		limit, source = float64(avail), "the memory this system reports available"
+	}
+	if need > limit {
+		return fmt.Errorf("deeptucker: this Fit needs about %s (%d runs x %d parameters and %d data entries in %s), more than %s (%s); "+
+			"train fewer runs per Fit, use a smaller CoreShape or depth, float32, or set TrainingBuilder.MemoryLimit",
+			bytesString(need), numRuns, m.NumParams(), prod(m.Shape), t.DType, bytesString(limit), source)
+	}
+	return nil
+}
+
+// availableMemory reads MemAvailable from /proc/meminfo (Linux); ok is false elsewhere.
+func availableMemory() (bytes int64, ok bool) {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "MemAvailable:" {
+			kb, err := strconv.ParseInt(fields[1], 10, 64)
+			if err != nil {
+				return 0, false
+			}
+			return kb * 1024, true
+		}
+	}
+	return 0, false
+}
+
+func bytesString(b float64) string {
+	switch {
+	case b >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", b/(1<<30))
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", b/(1<<20))
+	}
+	return fmt.Sprintf("%.0f KiB", b/(1<<10))
+}

@@ -1,0 +1,9 @@
+//go:build !unix
+
+package results
+
+import "os"
+
+// Without flock, stores rely on one writer at a time.
+func lock(*os.File) error   { return nil }
+func unlock(*os.File) error { return nil }

@@ -1,0 +1,101 @@
+package study
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/deeptucker/deeptucker/kernel"
+)
+
+// Table1 is the paper's Table 1 read from a sweep: per problem group and depth, the deep model's held-out
+// R2, the multirank each run converged to (relTol), and Tucker-HOOI fitted at that multirank to the same
+// observed entries, honest and leaky. problem maps an outcome's label to its problem; group names the row.
+func Table1(outs []Outcome, problem func(label string) *Problem, group func(label string) string, relTol float64) (kernel.Table, error) {
+	t := kernel.Table{Caption: fmt.Sprintf("Held-out R2: deep Tucker and HOOI at the multirank each run converged to (relative tolerance %g)", relTol),
+		Headers: []string{"data", "depth", "runs (failed)", "deep Tucker R2", "most frequent multirank", "HOOI R2 (honest)", "HOOI R2 (leaky)", "honest HOOI wins"}}
+	hooi := map[string]float64{}
+	score := func(p *Problem, rank []int, v HOOIVariant) (float64, error) {
+		k := fmt.Sprintf("%p %v %s", p, rank, v)
+		if r, ok := hooi[k]; ok {
+			return r, nil
+		}
+		r, err := HOOIScore(p, rank, v)
+		hooi[k] = r
+		return r, err
+	}
+	keys, groups := GroupBy(outs, func(o Outcome) string { return group(o.Label) })
+	for _, k := range keys {
+		depths, byDepth := GroupBy(groups[k], func(o Outcome) int { return o.Depth })
+		sort.Ints(depths)
+		for _, d := range depths {
+			var deep, honest, leaky []float64
+			var ranks []string
+			failed, wins := 0, 0
+			for _, o := range byDepth[d] {
+				if o.Failed() {
+					failed++
+					continue
+				}
+				rank := o.LearnedRank(relTol)
+				deep = append(deep, float64(o.HeldOutR2))
+				ranks = append(ranks, fmt.Sprint(rank))
+				if HasZero(rank) {
+					continue
+				}
+				p := problem(o.Label)
+				if p == nil {
+					return t, fmt.Errorf("study: no problem for label %q", o.Label)
+				}
+				h, err := score(p, rank, Honest)
+				if err != nil {
+					return t, err
+				}
+				l, err := score(p, rank, Leaky)
+				if err != nil {
+					return t, err
+				}
+				honest, leaky = append(honest, h), append(leaky, l)
+				if h > float64(o.HeldOutR2) {
+					wins++
+				}
+			}
+			t.Rows = append(t.Rows, kernel.Row(k, d, fmt.Sprintf("%d (%d)", len(byDepth[d]), failed), kernel.MeanSD(deep),
+				Mode(ranks), kernel.MeanSD(honest), kernel.MeanSD(leaky), fmt.Sprintf("%d of %d", wins, len(honest))))
+		}
+	}
+	return t, nil
+}
+
+// HOOICalibration fits HOOI at fixed multiranks to every problem, honest and leaky, and tabulates the mean
+// held-out R2 per problem group: it shows which protocol reproduces a published HOOI score. It also returns the
+// means by group, rank and variant, for CHECK lines.
+func HOOICalibration(problems []*Problem, group func(*Problem) string, ranks [][]int) (kernel.Table, map[string]float64, error) {
+	t := kernel.Table{Caption: "Tucker-HOOI held-out R2 at fixed multiranks, mean over problems (honest: observed entries only; leaky: the complete tensor with the mask, as TensorLy reads it)",
+		Headers: []string{"data", "multirank", "honest", "leaky"}}
+	means := map[string]float64{}
+	keys, groups := GroupBy(problems, group)
+	for _, k := range keys {
+		for _, rank := range ranks {
+			row := []any{k, fmt.Sprint(rank)}
+			for _, v := range []HOOIVariant{Honest, Leaky} {
+				var r2 []float64
+				for _, p := range groups[k] {
+					r, err := HOOIScore(p, rank, v)
+					if err != nil {
+						return t, nil, err
+					}
+					r2 = append(r2, r)
+				}
+				means[CalibrationKey(k, rank, v)] = Describe(r2).Mean
+				row = append(row, kernel.MeanSD(r2))
+			}
+			t.Rows = append(t.Rows, kernel.Row(row...))
+		}
+	}
+	return t, means, nil
+}
+
+// CalibrationKey names a mean of HOOICalibration.
+func CalibrationKey(group string, rank []int, v HOOIVariant) string {
+	return fmt.Sprintf("%s %v %s", group, rank, v)
+}

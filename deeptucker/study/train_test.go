@@ -1,0 +1,159 @@
+package study
+
+import (
+	"testing"
+
+	"github.com/deeptucker/deeptucker/datasets"
+	dt "github.com/deeptucker/deeptucker/deeptucker"
+	"github.com/deeptucker/deeptucker/deeptucker/results"
+)
+
+// setup is a tiny notebook: two problems that differ only in their data, two seeds each.
+type setup struct {
+	data     *datasets.Tensor
+	model    func(shape []int, depth int) *dt.ModelBuilder
+	training func() *dt.TrainingBuilder
+	observed float64
+	seeds    []uint64
+	lr       float64
+}
+
+func baseSetup(t *testing.T) setup {
+	syn, err := datasets.Synthetic(datasets.SyntheticOptions{Shape: []int{4, 3, 2}, Rank: []int{2, 2, 2}, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return setup{
+		data:     syn,
+		model:    func(shape []int, depth int) *dt.ModelBuilder { return dt.NewModel(shape...).Depth(depth).InitStd(0.1) },
+		training: func() *dt.TrainingBuilder { return dt.NewTraining().Adam(0.01).Steps(6).RecordEvery(3) },
+		observed: 0.7, seeds: []uint64{1, 2},
+	}
+}
+
+// train runs the setup's jobs (two depths x seeds) and returns how many runs it trained.
+func (s setup) train(t *testing.T, nb *Notebook) int {
+	t.Helper()
+	p, err := NewProblem("p", s.data, s.observed, datasets.ScaleNorm1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := Grid{Depths: []int{1, 2}, Seeds: s.seeds, LRs: []float64{s.lr}}.Jobs([]*Problem{p}, s.model, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := s.training().Done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, plan, err := nb.Train(tr, jobs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range outs {
+		if o.Spec.Seed != jobs[i].Run.Seed || o.Depth != jobs[i].Model.MaxDepth() {
+			t.Fatalf("outcome %d is not its job's: seed %d depth %d", i, o.Spec.Seed, o.Depth)
+		}
+	}
+	return plan.ToTrain
+}
+
+// TestChangedSettingsRetrainExactlyWhatTheyTouch: an unchanged re-run trains nothing; changing one setting of
+// each group (model, init, training, optimizer, run, data, mask, objective) trains exactly the runs it
+// touches, and changing it back trains nothing.
+func TestChangedSettingsRetrainExactlyWhatTheyTouch(t *testing.T) {
+	t.Setenv(results.ResultsEnv, t.TempDir())
+	t.Setenv(results.ProfileEnv, "ci")
+	nb, err := Open("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := baseSetup(t)
+	if n := base.train(t, nb); n != 4 {
+		t.Fatalf("first run trained %d runs, want 4", n)
+	}
+	if n := base.train(t, nb); n != 0 {
+		t.Fatalf("unchanged re-run trained %d runs, want 0", n)
+	}
+	cases := []struct {
+		name   string
+		change func(s *setup)
+		want   int
+	}{
+		{"depth-2 model: core shape", func(s *setup) {
+			s.model = func(shape []int, depth int) *dt.ModelBuilder {
+				b := dt.NewModel(shape...).Depth(depth).InitStd(0.1)
+				if depth == 2 {
+					b = b.CoreShape(2, 2, 2)
+				}
+				return b
+			}
+		}, 2},
+		{"init std", func(s *setup) {
+			s.model = func(shape []int, depth int) *dt.ModelBuilder { return dt.NewModel(shape...).Depth(depth).InitStd(0.2) }
+		}, 4},
+		{"init scheme", func(s *setup) {
+			s.model = func(shape []int, depth int) *dt.ModelBuilder { return dt.NewModel(shape...).Depth(depth).Balanced(0.1) }
+		}, 4},
+		{"init function under the same name", func(s *setup) {
+			edited := dt.InitScheme{Name: dt.GaussianInit.Name, Draw: func(m *dt.Model, seed uint64, std float64) (*dt.Params, error) {
+				return dt.GaussianInit.Draw(m, seed+100, std)
+			}}
+			s.model = func(shape []int, depth int) *dt.ModelBuilder {
+				return dt.NewModel(shape...).Depth(depth).Init(edited, 0.1)
+			}
+		}, 4},
+		{"steps", func(s *setup) {
+			s.training = func() *dt.TrainingBuilder { return dt.NewTraining().Adam(0.01).Steps(7).RecordEvery(3) }
+		}, 4},
+		{"record interval", func(s *setup) {
+			s.training = func() *dt.TrainingBuilder { return dt.NewTraining().Adam(0.01).Steps(6).RecordEvery(2) }
+		}, 4},
+		{"adam epsilon", func(s *setup) {
+			s.training = func() *dt.TrainingBuilder { return dt.NewTraining().Adam(0.01).Epsilon(1e-7).Steps(6).RecordEvery(3) }
+		}, 4},
+		{"optimizer", func(s *setup) {
+			s.training = func() *dt.TrainingBuilder { return dt.NewTraining().GradientDescent(0.01).Steps(6).RecordEvery(3) }
+		}, 4},
+		{"batch size", func(s *setup) {
+			s.training = func() *dt.TrainingBuilder { return dt.NewTraining().Adam(0.01).BatchSize(5).Steps(6).RecordEvery(3) }
+		}, 4},
+		{"tolerance", func(s *setup) {
+			s.training = func() *dt.TrainingBuilder { return dt.NewTraining().Adam(0.01).Tol(1e-9).Steps(6).RecordEvery(3) }
+		}, 4},
+		{"dtype", func(s *setup) {
+			s.training = func() *dt.TrainingBuilder { return dt.NewTraining().Adam(0.01).Float32().Steps(6).RecordEvery(3) }
+		}, 4},
+		{"objective term", func(s *setup) {
+			s.training = func() *dt.TrainingBuilder {
+				return dt.NewTraining().Adam(0.01).AddTerm(dt.L1Core(1e-3)).Steps(6).RecordEvery(3)
+			}
+		}, 4},
+		{"objective term's weight under the same name", func(s *setup) {
+			term := dt.L1Core(1e-3)
+			term.Fn = dt.L1Core(5e-3).Fn
+			s.training = func() *dt.TrainingBuilder { return dt.NewTraining().Adam(0.01).AddTerm(term).Steps(6).RecordEvery(3) }
+		}, 4},
+		{"one seed", func(s *setup) { s.seeds = []uint64{1, 3} }, 2},
+		{"learning rate", func(s *setup) { s.lr = 0.02 }, 4},
+		{"one data entry", func(s *setup) {
+			d := s.data.Clone()
+			d.Data[5] += 1e-9
+			s.data = d
+		}, 4},
+		{"mask (observed fraction)", func(s *setup) { s.observed = 0.6 }, 4},
+	}
+	for _, c := range cases {
+		s := baseSetup(t)
+		c.change(&s)
+		if got := s.train(t, nb); got != c.want {
+			t.Errorf("%s: trained %d runs, want %d", c.name, got, c.want)
+		}
+		if got := s.train(t, nb); got != 0 {
+			t.Errorf("%s: the same change again trained %d runs, want 0", c.name, got)
+		}
+	}
+	if n := base.train(t, nb); n != 0 {
+		t.Errorf("back to the base settings trained %d runs, want 0", n)
+	}
+}
