@@ -34,7 +34,8 @@ help: ## list the targets
 
 setup: ## install Go tools, .venv (JupyterLab, nbconvert), the kernelspec and XLA's CPU plugin; idempotent
 	@bash kernel/setup.sh
-	@bash deeptucker/backend/scripts/install-xla-cpu.sh >/dev/null || \
+	@[[ -n "$${DEEPTUCKER_SETUP_BACKGROUND:-}" ]] || \
+		bash deeptucker/backend/scripts/install-xla-cpu.sh >/dev/null || \
 		echo "setup: no XLA CPU plugin installed (see above); the pure-Go backend is the default"
 
 lab: setup ## start JupyterLab on notebooks/ (127.0.0.1, token) with the Go (deep Tucker) kernel

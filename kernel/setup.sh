@@ -33,17 +33,18 @@ die() {
 # version_ge A B: whether dotted version A >= B.
 version_ge() { [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" == "$2" ]]; }
 
-# `make test` sets DEEPTUCKER_SETUP_BACKGROUND: setup then runs in the
-# background (log build/setup.log, exit status build/setup.rc, pid
-# build/setup.pid) while the checks that need no setup (go test, Dockerfile)
-# run; the others wait for build/setup.rc.
+# `make test` sets DEEPTUCKER_SETUP_BACKGROUND: the whole of `make setup`
+# (this script, then the Makefile's further setup steps, which skip
+# themselves in this mode) then runs in the background (log build/setup.log,
+# exit status build/setup.rc, pid build/setup.pid) while the checks that need
+# no setup (go test, Dockerfile) run; the others wait for build/setup.rc.
 if [[ -n "${DEEPTUCKER_SETUP_BACKGROUND:-}" ]]; then
 	mkdir -p "$root/build"
 	rm -f "$root/build/setup.rc"
 	(
-		unset DEEPTUCKER_SETUP_BACKGROUND
+		unset DEEPTUCKER_SETUP_BACKGROUND MAKEFLAGS MFLAGS MAKELEVEL
 		rc=0
-		bash "${BASH_SOURCE[0]}" >"$root/build/setup.log" 2>&1 || rc=$?
+		make -C "$root" --no-print-directory setup >"$root/build/setup.log" 2>&1 || rc=$?
 		echo "$rc" >"$root/build/setup.rc"
 	) &
 	echo $! >"$root/build/setup.pid"
