@@ -27,7 +27,7 @@ endif
 NOTEBOOK_PROFILE := $(or $(DEEPTUCKER_PROFILE),ci)
 
 .PHONY: help setup lab test test-go test-xla-cpu notebooks notebook-smoke browser-test check-docker \
-	check-setup check-lab figures requirements clean distclean bench bench-env
+	check-setup check-lab figures requirements clean distclean bench bench-env executed-notebooks
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -74,6 +74,14 @@ test: export DEEPTUCKER_SETUP_BACKGROUND := 1
 test-go: ## go test ./... on the pure-Go backend (real data from DEEPTUCKER_DATA_DIR when set)
 	@echo "test-go: GOMLX_BACKEND=go DEEPTUCKER_DATA_DIR=$${DEEPTUCKER_DATA_DIR:-<unset>}"
 	GOMLX_BACKEND=go go test ./...
+
+# Notebooks to execute for the committed copies (all by default).
+NOTEBOOKS ?= $(wildcard notebooks/*.ipynb)
+
+executed-notebooks: setup ## execute notebooks (NOTEBOOKS=...) in the full profile, stamp them, copy them to notebooks/ with outputs
+	DEEPTUCKER_PROFILE=full DEEPTUCKER_NB_OUT=$(ROOT)/build/executed bash kernel/run-notebooks.sh $(NOTEBOOKS)
+	go run ./kernel/cmd/nbcheck -stamp full -backend "$${GOMLX_BACKEND:-default}" $(addprefix build/executed/,$(notdir $(NOTEBOOKS)))
+	cp $(addprefix build/executed/,$(notdir $(NOTEBOOKS))) notebooks/
 
 notebooks: setup ## run every notebooks/*.ipynb headless into build/notebooks and check them
 	DEEPTUCKER_PROFILE=$(NOTEBOOK_PROFILE) bash kernel/run-notebooks.sh

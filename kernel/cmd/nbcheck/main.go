@@ -10,7 +10,11 @@
 //   - the notebook's kernelspec is not the one given by -kernel.
 //
 // With -source it checks notebooks as committed instead: the kernelspec, and
-// no saved outputs or execution counts.
+// no saved outputs or execution counts. With -committed PROFILE it checks
+// notebooks committed executed: a stamp saying they ran in PROFILE from the
+// cells they hold now (not stale), and outputs that pass every rule above.
+// With -stamp PROFILE it writes that stamp into executed notebooks (make
+// executed-notebooks does, before copying them to notebooks/).
 //
 // Usage:
 //
@@ -30,6 +34,9 @@ func main() {
 	kernelName := flag.String("kernel", "deeptucker-go", `kernelspec name every notebook must declare ("" accepts any)`)
 	quiet := flag.Bool("q", false, "do not list the CHECK lines of notebooks that pass")
 	source := flag.Bool("source", false, "check notebooks as committed: kernel set, no outputs, no execution counts")
+	committed := flag.String("committed", "", "check notebooks committed executed in this profile: fresh stamp, outputs that pass")
+	stamp := flag.String("stamp", "", "write the execution stamp of this profile into the executed notebooks given")
+	backend := flag.String("backend", "", "with -stamp: the GoMLX backend the notebooks ran on")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: nbcheck [flags] executed.ipynb...\n")
 		flag.PrintDefaults()
@@ -39,9 +46,18 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
+	if *stamp != "" {
+		for _, path := range flag.Args() {
+			if err := stampFile(path, *stamp, *backend); err != nil {
+				fmt.Fprintf(os.Stderr, "nbcheck: %v\n", err)
+				os.Exit(2)
+			}
+		}
+		return
+	}
 	failed := false
 	for _, path := range flag.Args() {
-		r, err := checkFile(path, options{Kernel: *kernelName, Source: *source})
+		r, err := checkFile(path, options{Kernel: *kernelName, Source: *source, Committed: *committed})
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "nbcheck: %v\n", err)
 			os.Exit(2)

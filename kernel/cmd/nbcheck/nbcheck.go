@@ -26,6 +26,7 @@ type notebook struct {
 		Kernelspec struct {
 			Name string `json:"name"`
 		} `json:"kernelspec"`
+		Deeptucker *Stamp `json:"deeptucker"`
 	} `json:"metadata"`
 	Cells []cell `json:"cells"`
 }
@@ -79,6 +80,10 @@ type options struct {
 	// Source checks a notebook as committed (not executed): it must hold no
 	// outputs and no execution counts.
 	Source bool
+	// Committed checks a notebook as committed executed: its stamp says it ran
+	// in this profile from the cells it holds now, and its outputs pass every
+	// rule of an executed notebook.
+	Committed string
 }
 
 // report is the outcome for one notebook.
@@ -123,6 +128,9 @@ func checkNotebook(path string, nb *notebook, opts options) *report {
 	if opts.Kernel != "" && nb.Metadata.Kernelspec.Name != opts.Kernel {
 		r.problemf("notebook kernelspec is %q, want %q (set it in JupyterLab: Kernel > Change Kernel)",
 			nb.Metadata.Kernelspec.Name, opts.Kernel)
+	}
+	if opts.Committed != "" {
+		checkStamp(r, nb, opts.Committed)
 	}
 	for i, c := range nb.Cells {
 		if c.CellType != "code" {

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// Committed notebooks are executed copies: a reader on GitHub sees the figures without running anything. The
+// stamp in the notebook's metadata ("deeptucker") records the profile it ran in and a hash of its cells'
+// sources and tags at that time, so that CI can tell an executed copy from a stale one whose cells changed
+// since (and refuse it), without running an hour of full-profile training.
+
+// Stamp is the notebook metadata a committed executed notebook carries.
+type Stamp struct {
+	Profile string `json:"profile"`
+	// Sources is SourceHash of the cells when executed.
+	Sources  string `json:"sources_sha256"`
+	Backend  string `json:"backend,omitempty"`
+	Executed string `json:"executed,omitempty"`
+}
+
+// SourceHash hashes every cell's type, tags and source, in order: what the outputs were computed from.
+func SourceHash(nb *notebook) string {
+	h := sha256.New()
+	for _, c := range nb.Cells {
+		fmt.Fprintf(h, "%s\n%s\n%s\n\x00", c.CellType, strings.Join(c.Metadata.Tags, ","), c.Source)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// stampFile writes the stamp into an executed notebook, keeping everything else as it is.
+func stampFile(path, profile, backend string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var nb notebook
+	if err := json.Unmarshal(raw, &nb); err != nil {
+		return fmt.Errorf("%s is not notebook JSON: %w", path, err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return err
+	}
+	meta, _ := doc["metadata"].(map[string]any)
+	if meta == nil {
+		meta = map[string]any{}
+		doc["metadata"] = meta
+	}
+	meta["deeptucker"] = Stamp{Profile: profile, Sources: SourceHash(&nb), Backend: backend,
+		Executed: time.Now().UTC().Format(time.RFC3339)}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", " ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// checkStamp checks a committed notebook's stamp: executed in the wanted profile, from the cells it holds now.
+func checkStamp(r *report, nb *notebook, profile string) {
+	s := nb.Metadata.Deeptucker
+	switch {
+	case s == nil:
+		r.problemf("the notebook carries no execution stamp: commit it executed in the %s profile (make executed-notebooks)", profile)
+	case s.Profile != profile:
+		r.problemf("the notebook was executed in the %q profile; commit the %q execution (make executed-notebooks)", s.Profile, profile)
+	case s.Sources != SourceHash(nb):
+		r.problemf("the notebook's cells changed since it was executed (%s): its outputs are stale; re-run make executed-notebooks", s.Executed)
+	}
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCommittedStamp: a stamped executed notebook passes as committed; the same notebook with one cell edited
+// after execution is stale, one stamped in another profile or not stamped at all is refused, and the outputs
+// are still checked (the negative controls fail for the reason named).
+func TestCommittedStamp(t *testing.T) {
+	raw, err := os.ReadFile("testdata/smoke-executed.ipynb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "nb.ipynb")
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := options{Kernel: "deeptucker-go", Committed: "full"}
+	if r, _ := checkFile(path, opts); len(r.Problems) != 1 || !strings.Contains(r.Problems[0], "no execution stamp") {
+		t.Fatalf("unstamped: %q", r.Problems)
+	}
+	if err := stampFile(path, "full", "go"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := checkFile(path, opts)
+	if err != nil || len(r.Problems) != 0 || r.Figures != 2 {
+		t.Fatalf("stamped: %v %q, %d figures", err, r.Problems, r.Figures)
+	}
+	if r, _ := checkFile(path, options{Kernel: "deeptucker-go", Committed: "ci"}); len(r.Problems) != 1 || !strings.Contains(r.Problems[0], `"full" profile`) {
+		t.Errorf("profile mismatch: %q", r.Problems)
+	}
+	// Edit one code cell's source after execution: stale.
+	var doc map[string]any
+	b, _ := os.ReadFile(path)
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range doc["cells"].([]any) {
+		cell := c.(map[string]any)
+		if cell["cell_type"] == "code" {
+			cell["source"] = "%%\nfmt.Println(\"changed\")"
+			break
+		}
+	}
+	b, _ = json.Marshal(doc)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := checkFile(path, opts); len(r.Problems) != 1 || !strings.Contains(r.Problems[0], "stale") {
+		t.Errorf("edited after execution: %q", r.Problems)
+	}
+}
