@@ -48,8 +48,8 @@ type Outcome struct {
 	Extra   map[string]results.Num `json:",omitempty"`
 	History *History               `json:",omitempty"`
 	Params  *dt.Params             `json:",omitempty"`
+	// Backend is the GoMLX backend that trained the run (results agree across backends to rounding only).
 	Backend string
-	Seconds results.Num
 }
 
 // Diverged reports whether the run's objective became NaN or infinite.
@@ -149,12 +149,12 @@ func appendColumns(dst [][][]results.Num, norms [][]float64) {
 }
 
 // outcomeOf reads a finished run.
-func outcomeOf(spec dt.RunSpec, run *dt.RunResult, key RunKey, backend string, seconds float64) Outcome {
+func outcomeOf(spec dt.RunSpec, run *dt.RunResult, key RunKey, backend string) Outcome {
 	f := run.Final()
 	o := Outcome{Spec: spec, Steps: f.Step, ConvergedStep: run.ConvergedStep, DivergedStep: run.DivergedStep,
 		Stuck: run.Stuck(), TrainLoss: results.Num(f.TrainLoss), DataLoss: results.Num(f.DataLoss),
 		HeldOutMSE: results.Num(f.HeldOutMSE), HeldOutR2: results.Num(f.HeldOutR2), Epsilon: results.Num(f.Epsilon),
-		ActiveColumns: f.ActiveColumns, Backend: backend, Seconds: results.Num(seconds), AllR2: results.Num(f.AllR2),
+		ActiveColumns: f.ActiveColumns, Backend: backend, AllR2: results.Num(f.AllR2),
 		EarlyStoppedR2: results.Num(math.NaN()), BestR2: results.Num(math.NaN())}
 	bestVal := math.Inf(1)
 	for _, rec := range run.Records {

@@ -78,7 +78,7 @@ func (nb *Notebook) Train(training *dt.Training, jobs []Job, opts Options) ([]Ou
 		outs := make([]Outcome, len(batch))
 		for k, i := range batch {
 			batchKeys[k] = keys[i]
-			outs[k] = outcomeOf(keys[i].Spec, &res.Runs[k], keys[i], res.Backend, seconds)
+			outs[k] = outcomeOf(keys[i].Spec, &res.Runs[k], keys[i], res.Backend)
 		}
 		if err := nb.runs.PutBatch(batchKeys, outs, seconds); err != nil {
 			return nil, plan, err

@@ -1,6 +1,7 @@
 package study
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/deeptucker/deeptucker/datasets"
@@ -156,4 +157,13 @@ func TestChangedSettingsRetrainExactlyWhatTheyTouch(t *testing.T) {
 	if n := base.train(t, nb); n != 0 {
 		t.Errorf("back to the base settings trained %d runs, want 0", n)
 	}
+}
+
+func decode(t *testing.T, raw []byte) Outcome {
+	t.Helper()
+	var o Outcome
+	if err := json.Unmarshal(raw, &o); err != nil {
+		t.Fatal(err)
+	}
+	return o
 }
