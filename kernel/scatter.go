@@ -380,7 +380,8 @@ func scatterNotes(cs ColorScale, below, above, failed, hidden int) []scaleNote {
 		notes = append(notes, scaleNote{draw.CrossGlyph{}, noValueColor, fmt.Sprintf("failed: %d", shown)})
 	}
 	if hidden > 0 {
-		notes = append(notes, scaleNote{nil, nil, fmt.Sprintf("%d failed not shown", hidden)})
+		// Two short lines: the notes column is as narrow as the colour bar.
+		notes = append(notes, scaleNote{nil, nil, "failed runs"}, scaleNote{nil, nil, fmt.Sprintf("not shown: %d", hidden)})
 	}
 	return notes
 }

@@ -104,8 +104,8 @@ func TestScatterMarksClippedAndFailed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := texts(svg); !contains(got, "2 failed not shown") || contains(got, "failed: 2") {
-		t.Errorf("HideFailed: texts %q, want the note \"2 failed not shown\"", got)
+	if got := texts(svg); !contains(got, "not shown: 2") || contains(got, "failed: 2") {
+		t.Errorf("HideFailed: texts %q, want the note \"not shown: 2\"", got)
 	}
 	// Negative control: with every value in range there are no clip labels.
 	s.Value = []float64{1e-10, 1e-10, 1e-10, 1e-10, 1e-10, 1e-10, 1e-10}
