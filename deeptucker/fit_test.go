@@ -32,6 +32,9 @@ func mustTraining(t testing.TB, b *TrainingBuilder) *Training {
 // Setting (MODEL.md's probe): target scaled to Frobenius norm 1, Gaussian init std 0.05, Adam lr 3e-3,
 // epsilon 1e-8, float64, full batch, 3,000 steps.
 func TestRecoversLowRankTensor(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: trains several models; run without -short")
+	}
 	shape := []int{10, 10, 10}
 	x := lowRankTarget(t, shape, []int{3, 3, 3}, 1)
 	train, held := splitMask(shape, 0.7, 2)
@@ -67,6 +70,9 @@ func TestRecoversLowRankTensor(t *testing.T) {
 // ||w_r||² − ||A_i||² is conserved (Lemma 4.1), so ε(t) keeps its initial value, while the loss falls by 5x.
 // Adam, which rescales coordinates, does not conserve it: the contrast shows the check can fail.
 func TestLemma41Conservation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: trains several models; run without -short")
+	}
 	shape := []int{6, 5, 4}
 	x := lowRankTarget(t, shape, []int{2, 2, 2}, 3)
 	for i := range x.Data {
@@ -103,6 +109,9 @@ func TestLemma41Conservation(t *testing.T) {
 // keeps it near 0: the drift is the discretisation's, so at equal training time (step × steps) halving the
 // step halves it, and it vanishes in the gradient-flow limit of Lemma 4.1.
 func TestBalancedInitStaysBalanced(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: trains several models; run without -short")
+	}
 	shape := []int{6, 5, 4}
 	x := lowRankTarget(t, shape, []int{2, 2, 2}, 3)
 	for i := range x.Data {
@@ -165,6 +174,9 @@ func TestBalancedInitStaysBalanced(t *testing.T) {
 // TestBatchedEqualsSeparate: M runs trained in one graph give the results of M separate runs with the same
 // seeds, including per-run init std and learning rate (which takes the per-run update path).
 func TestBatchedEqualsSeparate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: trains several models; run without -short")
+	}
 	shape := []int{5, 4, 3}
 	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
 	t1, h1 := splitMask(shape, 0.7, 1)
@@ -240,6 +252,9 @@ func TestDivergenceKeepsLastFiniteState(t *testing.T) {
 // TestToleranceStopsEarly: a run stops moving at the first record where its loss is within Tol, as if trained
 // alone, while the rest of its batch goes on; training ends once every run has converged.
 func TestToleranceStopsEarly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: trains several models; run without -short")
+	}
 	shape := []int{5, 4, 3}
 	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
 	train, held := splitMask(shape, 0.8, 1)
@@ -279,6 +294,9 @@ func TestToleranceStopsEarly(t *testing.T) {
 
 // TestMiniBatchAndFloat32 trains with mini-batches of 32 entries in float32, and a deep CP model.
 func TestMiniBatchAndFloat32(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: trains several models; run without -short")
+	}
 	shape := []int{6, 5, 4}
 	x := lowRankTarget(t, shape, []int{2, 2, 2}, 3)
 	train, held := splitMask(shape, 0.7, 4)

@@ -115,6 +115,9 @@ func TestTermAddedBehindFitsBackIsRefused(t *testing.T) {
 // runs equal the same runs trained alone bit for bit, also when their learning rates differ (Fit then trains
 // each rate's runs in their own graph); gradient descent takes per-run rates in one graph, exactly.
 func TestOtherOptimizersBatchedEqualAlone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: trains several models; run without -short")
+	}
 	shape := []int{5, 4, 3}
 	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
 	t1, h1 := splitMask(shape, 0.7, 1)
@@ -162,6 +165,9 @@ func TestOtherOptimizersBatchedEqualAlone(t *testing.T) {
 // Fit, bit for bit: parameters, optimizer state and step count carry over (full batch and shuffled
 // mini-batches). Resuming with another optimizer is refused.
 func TestWarmStartInChunksEqualsOneRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: trains several models; run without -short")
+	}
 	shape := []int{5, 4, 3}
 	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
 	train, held := splitMask(shape, 0.7, 1)

@@ -167,6 +167,9 @@ func TestTuckerMissingNaN(t *testing.T) {
 // TestTuckerRecoversMissing: HOOI at the true rank completes a low-rank tensor with 30% of its
 // entries hidden (the paper's synthetic setting, 10x10x10 of multirank (3,3,3)).
 func TestTuckerRecoversMissing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: trains several models; run without -short")
+	}
 	rng := newRNG(1)
 	shape, rank := []int{10, 10, 10}, []int{3, 3, 3}
 	for trial := 0; trial < 3; trial++ {

@@ -13,6 +13,9 @@ import (
 // into its own file, as a Slurm array or a Kubernetes indexed Job would), then merged, holds the same outcomes
 // as the sweep trained in one process; and a re-run on the merged store trains nothing.
 func TestShardsMergeToTheSingleProcessStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: trains several models; run without -short")
+	}
 	t.Setenv(results.ProfileEnv, "ci")
 	syn, err := datasets.Synthetic(datasets.SyntheticOptions{Shape: []int{4, 3, 2}, Rank: []int{2, 2, 2}, Seed: 1})
 	if err != nil {
