@@ -23,6 +23,9 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+# Private scratch space (never a fixed /tmp path another user could have prepared), removed on exit.
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/cuda-check.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
 bin=$root/build/cuda-check
 mode=${1:-all}
 benchtime=${BENCHTIME:-20x}
@@ -56,9 +59,9 @@ build() {
 find_plugin() {
 	local py=python3 d
 	if [[ -d "$root/.whl" ]] && compgen -G "$root/.whl/*.whl" >/dev/null; then
-		log "installing the carried wheels from .whl/ into /tmp/site"
-		python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site "$root"/.whl/*.whl >&2 &&
-			[[ -f /tmp/site/jax_plugins/xla_cuda13/xla_cuda_plugin.so ]] && { echo /tmp/site/jax_plugins/xla_cuda13; return; }
+		log "installing the carried wheels from .whl/ into $scratch/site"
+		python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$scratch/site" "$root"/.whl/*.whl >&2 &&
+			[[ -f "$scratch/site/jax_plugins/xla_cuda13/xla_cuda_plugin.so" ]] && { echo "$scratch/site/jax_plugins/xla_cuda13"; return; }
 	fi
 	d=$("$py" - <<'PY' 2>/dev/null
 import importlib.util, os
@@ -89,7 +92,7 @@ setup_cuda() {
 	link=$dir
 	if ! ln -sf xla_cuda_plugin.so "$dir/pjrt_c_api_cuda_plugin.so" 2>/dev/null; then
 		# Read-only site-packages: link from elsewhere; RPATH then misses, LD_LIBRARY_PATH covers it.
-		link=/tmp/cuda-pjrt
+		link=$scratch/cuda-pjrt
 		mkdir -p "$link" && ln -sf "$dir/xla_cuda_plugin.so" "$link/pjrt_c_api_cuda_plugin.so"
 	fi
 	local libs
@@ -116,7 +119,8 @@ run() {
 	[[ -f "$bin/packages.txt" ]] || { log "no test binaries in $bin: run 'cuda-check.sh build' first (and carry build/cuda-check)"; return 1; }
 	nvidia-smi -L || log "nvidia-smi failed: is there a GPU?"
 	setup_cuda || return 1
-	local status=0 name dir out=${OUT:-/tmp}
+	local status=0 name dir out=${OUT:-$root/build/cuda-check-results}
+	mkdir -p "$out"
 	local logf=$out/cuda-check.log rows=$out/cuda-bench.md
 	: >"$logf"
 	while read -r name dir; do
