@@ -171,8 +171,11 @@ func (r *Result) String() string {
 	for i, run := range r.Runs {
 		f := run.Final()
 		status := ""
-		if run.DivergedStep >= 0 {
+		switch {
+		case run.DivergedStep >= 0:
 			status = fmt.Sprintf(" DIVERGED at step %d (state of step %d)", run.DivergedStep, f.Step)
+		case run.Stuck():
+			status = " STUCK: the objective has not left its initial value (raise the init std or the learning rate, lower Adam's epsilon)"
 		}
 		out += fmt.Sprintf("  run %d seed=%d: train=%.3g heldout MSE=%.3g R2=%.4f eps=%.3g active=%v%s\n",
 			i, run.Seed, f.TrainLoss, f.HeldOutMSE, f.HeldOutR2, f.Epsilon, f.ActiveColumns, status)

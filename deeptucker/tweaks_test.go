@@ -457,3 +457,29 @@ func TestValidationEarlyStoppingSignal(t *testing.T) {
 		t.Errorf("validation overlapping train: want an error, got %v", err)
 	}
 }
+
+// TestStuckRunsAreFlagged: an order-4 depth-3 model from a small init under Adam with epsilon 1e-8 does not
+// leave its initial objective (its gradients are products of many tiny factors, far below epsilon): Stuck
+// says so and Result.String shows it; from a larger init the same run moves and is not flagged.
+func TestStuckRunsAreFlagged(t *testing.T) {
+	shape := []int{6, 5, 4, 3}
+	x := lowRankTarget(t, shape, []int{2, 2, 2, 2}, 4)
+	train, held := splitMask(shape, 0.7, 1)
+	tr := mustTraining(t, NewTraining().Adam(3e-3).Epsilon(1e-8).Steps(400).RecordEvery(50))
+	for _, c := range []struct {
+		std   float64
+		stuck bool
+	}{{0.05, true}, {0.3, false}} {
+		res, err := Fit(mustModel(t, NewModel(shape...).Depth(3).InitStd(c.std)), tr, Run{Target: x, Train: train, HeldOut: held, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := res.Runs[0]
+		if got := run.Stuck(); got != c.stuck {
+			t.Errorf("std %g: Stuck() = %v, want %v (loss %.3g -> %.3g)", c.std, got, c.stuck, run.Records[0].TrainLoss, run.Final().TrainLoss)
+		}
+		if strings.Contains(res.String(), "STUCK") != c.stuck {
+			t.Errorf("std %g: Result.String() = %q", c.std, res.String())
+		}
+	}
+}
