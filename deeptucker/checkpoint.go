@@ -2,6 +2,7 @@ package deeptucker
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -76,7 +77,7 @@ func (s *session) restoreOptimizerState() error {
 			values = sv.Values
 			for i, r := range s.runs {
 				v, ok := r.Resume.stateVar(sv.Scope, sv.Name)
-				if !ok || !slicesEqual(v.Values, sv.Values) {
+				if !ok || !slices.Equal(v.Values, sv.Values) {
 					return fmt.Errorf("deeptucker: runs 0 and %d resume with different shared optimizer state %s/%s; resume them in separate Fit calls", i, sv.Scope, sv.Name)
 				}
 			}
@@ -97,18 +98,6 @@ func (c *Checkpoint) stateVar(scope, name string) (StateVar, bool) {
 		}
 	}
 	return StateVar{}, false
-}
-
-func slicesEqual(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // optimizerState reads the optimizer's variables, per run.

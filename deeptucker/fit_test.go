@@ -171,49 +171,6 @@ func TestBalancedInitStaysBalanced(t *testing.T) {
 	}
 }
 
-// TestBatchedEqualsSeparate: M runs trained in one graph give the results of M separate runs with the same
-// seeds, including per-run init std and learning rate (which takes the per-run update path).
-func TestBatchedEqualsSeparate(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow: trains several models; run without -short")
-	}
-	shape := []int{5, 4, 3}
-	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
-	t1, h1 := splitMask(shape, 0.7, 1)
-	t2, h2 := splitMask(shape, 0.5, 2)
-	runs := []Run{
-		{Target: x, Train: t1, HeldOut: h1, Seed: 1},
-		{Target: x, Train: t2, HeldOut: h2, Seed: 2, InitStd: 0.2, LearningRate: 5e-3},
-		{Target: x, Train: t1, HeldOut: h1, Seed: 3, LearningRate: 2e-3},
-	}
-	m := mustModel(t, NewModel(shape...).Depth(2).InitStd(0.1))
-	for _, opt := range []*TrainingBuilder{NewTraining().Adam(1e-2), NewTraining().GradientDescent(0.5)} {
-		tr := mustTraining(t, opt.Steps(300).RecordEvery(100))
-		batched, err := Fit(m, tr, runs...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, r := range runs {
-			alone, err := Fit(m, tr, r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			a, b := alone.Runs[0].W.Data, batched.Runs[i].W.Data
-			for k := range a {
-				if math.Abs(a[k]-b[k]) > 1e-9*(1+math.Abs(a[k])) {
-					t.Fatalf("%s run %d entry %d: alone %.12g, batched %.12g", tr.Optimizer, i, k, a[k], b[k])
-				}
-			}
-			if la, lb := alone.Runs[0].Final().TrainLoss, batched.Runs[i].Final().TrainLoss; math.Abs(la-lb) > 1e-9*la {
-				t.Errorf("%s run %d: loss alone %.10g, batched %.10g", tr.Optimizer, i, la, lb)
-			}
-		}
-		if batched.Runs[1].Final().TrainLoss == batched.Runs[2].Final().TrainLoss {
-			t.Errorf("runs with different settings ended identical: batching mixed them up")
-		}
-	}
-}
-
 // TestDivergenceKeepsLastFiniteState: a far too large step makes the loss blow up; Fit says so with
 // ErrDiverged and returns the parameters of the last finite record.
 func TestDivergenceKeepsLastFiniteState(t *testing.T) {
