@@ -69,7 +69,7 @@ func fitOn(b backends.Backend, model *Model, training *Training, runs ...Run) (r
 	start := time.Now()
 	res = &Result{Model: model, Training: training, Runs: make([]RunResult, len(runs))}
 	var diverged []string
-	for _, group := range groupRuns(model, training, runs) {
+	for _, group := range groupRuns(training, runs) {
 		sub := make([]Run, len(group))
 		for k, i := range group {
 			sub[k] = runs[i]
@@ -100,7 +100,7 @@ func fitOn(b backends.Backend, model *Model, training *Training, runs ...Run) (r
 
 // groupRuns splits runs into those that can share one graph: the same starting step and, unless the
 // optimizer takes per-run rates, the same learning rate. Groups keep the runs' order of first appearance.
-func groupRuns(model *Model, training *Training, runs []Run) [][]int {
+func groupRuns(training *Training, runs []Run) [][]int {
 	perRunRates := takesPerRunRates(training.Optimizer)
 	type key struct {
 		lr   float64
