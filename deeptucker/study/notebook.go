@@ -9,7 +9,7 @@ import (
 )
 
 // outcomeSchema versions the stored Outcome: bump it when what an Outcome holds changes meaning.
-const outcomeSchema = "study.Outcome/v3"
+const outcomeSchema = "study.Outcome/v4"
 
 // Notebook is one notebook's results: its folder, the memo of its runs and its timings.
 type Notebook struct {

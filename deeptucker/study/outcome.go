@@ -25,7 +25,7 @@ type Outcome struct {
 	Steps         int
 	ConvergedStep int
 	DivergedStep  int
-	// Stuck: the run's objective had not left its initial value after a quarter of its budget.
+	// Stuck: the run's objective never left its initial value (deeptucker.RunResult.Stuck).
 	Stuck      bool
 	TrainLoss  results.Num
 	DataLoss   results.Num
