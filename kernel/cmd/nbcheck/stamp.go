@@ -12,8 +12,8 @@ import (
 )
 
 // Committed notebooks are executed copies: a reader on GitHub sees the figures without running anything. The
-// stamp in the notebook's metadata ("deeptucker") records the profile it ran in and a hash of its cells'
-// sources and tags at that time, so that CI can tell an executed copy from a stale one whose cells changed
+// stamp in the notebook's metadata ("deeptucker") records the profile it ran in and a hash of its code
+// cells' sources and tags at that time, so that CI can tell an executed copy from a stale one whose cells changed
 // since (and refuse it), without running an hour of full-profile training.
 
 // Stamp is the notebook metadata a committed executed notebook carries.
@@ -25,11 +25,14 @@ type Stamp struct {
 	Executed string `json:"executed,omitempty"`
 }
 
-// SourceHash hashes every cell's type, tags and source, in order: what the outputs were computed from.
+// SourceHash hashes every code cell's tags and source, in order: what the outputs were computed from.
+// Markdown is left out: the reading of the results is written after they exist, and changes no output.
 func SourceHash(nb *notebook) string {
 	h := sha256.New()
 	for _, c := range nb.Cells {
-		fmt.Fprintf(h, "%s\n%s\n%s\n\x00", c.CellType, strings.Join(c.Metadata.Tags, ","), c.Source)
+		if c.CellType == "code" {
+			fmt.Fprintf(h, "%s\n%s\n\x00", strings.Join(c.Metadata.Tags, ","), c.Source)
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -56,3 +56,19 @@ func TestCommittedStamp(t *testing.T) {
 		t.Errorf("edited after execution: %q", r.Problems)
 	}
 }
+
+// TestMarkdownEditsKeepTheStamp: the reading of the results (markdown) is written after they exist; editing it
+// does not make the outputs stale.
+func TestMarkdownEditsKeepTheStamp(t *testing.T) {
+	n := nb(t, `{"cell_type": "markdown", "source": "a reading", "metadata": {}}`,
+		`{"cell_type": "code", "source": "%%\nfmt.Println(1)", "metadata": {}, "outputs": [], "execution_count": 1}`)
+	before := SourceHash(n)
+	n.Cells[0].Source = "another reading"
+	if SourceHash(n) != before {
+		t.Error("a markdown edit changed the source hash")
+	}
+	n.Cells[1].Source = "%%\nfmt.Println(2)"
+	if SourceHash(n) == before {
+		t.Error("a code edit left the source hash unchanged")
+	}
+}
