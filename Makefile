@@ -65,6 +65,10 @@ browser-test: setup ## headless Chromium runs a notebook in JupyterLab; screensh
 check-docker: ## static checks of Dockerfile (pinned base, non-root, token, same setup command)
 	go run ./kernel/cmd/dockercheck -dockerfile Dockerfile -makefile Makefile -ci .ci/run
 
+.PHONY: docker-check
+docker-check: ## build the Dockerfile for real (podman, local Debian+Go base), run it, check lab+token+quickstart
+	@bash kernel/docker/docker-check.sh
+
 check-setup: ## run setup again and fail if it changed anything (idempotence)
 	@bash kernel/check-setup.sh
 
