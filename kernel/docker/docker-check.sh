@@ -75,22 +75,24 @@ suite="${BASH_REMATCH[2]}"
 mkdir -p "$work"
 # podman's storage lives under build/docker, one directory per driver (a
 # graph root cannot switch drivers). overlay needs kernel support; vfs always
-# works but copies every layer in full.
+# works but copies every layer in full. The names start with a dot: the
+# layers hold Go source trees (GOROOT, the module cache, a copy of this
+# repository), which `go build ./...` here must not walk into.
 driver="${DEEPTUCKER_DOCKER_STORAGE:-}"
 storage_conf() { # storage_conf DRIVER: writes the config, prints its path
-	local conf="$work/storage-$1.conf"
+	local conf="$work/.storage-$1.conf"
 	cat >"$conf" <<CONF
 [storage]
 driver = "$1"
-graphroot = "$work/storage-$1"
-runroot = "$work/run-$1"
+graphroot = "$work/.storage-$1"
+runroot = "$work/.run-$1"
 CONF
 	echo "$conf"
 }
 if [[ -z "$driver" ]]; then
 	driver=overlay
-	if ! CONTAINERS_STORAGE_CONF="$(storage_conf overlay)" podman info >/dev/null 2>"$work/overlay.err"; then
-		say "overlay storage unavailable ($(tail -n1 "$work/overlay.err")); using vfs"
+	if ! CONTAINERS_STORAGE_CONF="$(storage_conf overlay)" podman info >/dev/null 2>"$work/.overlay.err"; then
+		say "overlay storage unavailable ($(tail -n1 "$work/.overlay.err")); using vfs"
 		driver=vfs
 	fi
 fi
@@ -106,7 +108,7 @@ min() { if [[ "$1" == unlimited || "$1" -gt "$2" ]]; then echo "$2"; else echo "
 nofile="$(min "$(ulimit -Hn)" 1048576)"
 nproc="$(min "$(ulimit -Hu)" 32768)"
 ulimits=(--ulimit "nofile=$nofile:$nofile" --ulimit "nproc=$nproc:$nproc")
-CONTAINERS_CONF="$work/containers.conf"
+CONTAINERS_CONF="$work/.containers.conf"
 cat >"$CONTAINERS_CONF" <<CONF
 [containers]
 default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
@@ -114,7 +116,7 @@ default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
 runtime = "runc"
 CONF
 export CONTAINERS_CONF
-say "podman $(podman version --format '{{.Client.Version}}'), storage $driver in ${work#"$root"/}/storage-$driver"
+say "podman $(podman version --format '{{.Client.Version}}'), storage $driver in ${work#"$root"/}/.storage-$driver"
 
 # --- Base image: Debian + the Go toolchain, as golang:<go>-<suite> has --------------
 # What the official image holds (buildpack-deps:<suite>-scm plus the C
@@ -129,15 +131,23 @@ key="$(printf '%s' "$recipe" | sha256sum | cut -c1-12)"
 base_tar="$work/base-go${go_version}-${suite}-${key}.tar"
 base_image="localhost/deeptucker-base:go${go_version}-${suite}-${key}"
 
+# The overlay driver leaves its directory bind-mounted after each command;
+# unmounted on exit so that `make clean` (rm -rf build) works.
+unmount_storage() {
+	local m="$work/.storage-$driver/overlay"
+	if mountpoint -q "$m" 2>/dev/null; then umount "$m" 2>/dev/null || true; fi
+}
+trap unmount_storage EXIT
+
 t0="$(now)"
 if podman image exists "$base_image"; then
 	say "base image $base_image (cached)"
 else
 	if [[ ! -f "$base_tar" ]]; then
 		say "making the base root filesystem: debootstrap $suite ($mirror) + $toolchain"
-		rootfs="$work/rootfs.tmp"
+		rootfs="$work/.rootfs.tmp"
 		# A finished debootstrap of the same recipe is reused if a later step failed.
-		done_mark="$work/rootfs.tmp.done"
+		done_mark="$work/.rootfs.tmp.done"
 		if [[ ! -d "$rootfs" || "$(cat "$done_mark" 2>/dev/null)" != "$suite $mirror $packages" ]]; then
 			rm -rf "$rootfs" "$done_mark"
 			debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
@@ -201,6 +211,51 @@ PY
 	fi
 	say "base image ready: $got"
 fi
+
+# Hosts behind a TLS-inspecting proxy trust a certificate authority that
+# Debian's bundle lacks (this project's sandbox does): the build's pip and go
+# would fail certificate checks. The certificates the host's bundle has
+# beyond the base's are then added in a layer of their own on top of the
+# stand-in, with PIP_CERT (bookworm's pip reads certifi's bundle, not the
+# system one); on other hosts the stand-in is used as it is.
+host_bundle=/etc/ssl/certs/ca-certificates.crt
+build_base="$base_image"
+if [[ -f "$host_bundle" ]]; then
+	extra="$work/.hostca"
+	rm -rf "$extra"
+	mkdir -p "$extra"
+	podman run --rm --network none "$base_image" cat "$host_bundle" >"$extra/base.crt"
+	python3 - "$host_bundle" "$extra/base.crt" "$extra" <<'PY'
+import re, sys
+pem = re.compile(r"-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----")
+def certs(path):
+    return [re.sub(r"\s+", "", c) for c in pem.findall(open(path).read())], pem.findall(open(path).read())
+host_norm, host_raw = certs(sys.argv[1])
+base_norm, _ = certs(sys.argv[2])
+have = set(base_norm)
+n = 0
+for norm, raw in zip(host_norm, host_raw):
+    if norm not in have:
+        n += 1
+        open("%s/host-extra-%d.crt" % (sys.argv[3], n), "w").write(raw + "\n")
+PY
+	rm -f "$extra/base.crt"
+	if compgen -G "$extra/host-extra-*.crt" >/dev/null; then
+		ca_key="$(cat "$extra"/host-extra-*.crt | sha256sum | cut -c1-12)"
+		build_base="$base_image-hostca-$ca_key"
+		if ! podman image exists "$build_base"; then
+			say "the host trusts $(ls "$extra"/host-extra-*.crt | wc -l) certificate authority(ies) beyond Debian's: adding them in a layer ($build_base)"
+			cat >"$extra/Containerfile" <<CF
+FROM $base_image
+COPY host-extra-*.crt /usr/local/share/ca-certificates/
+RUN cat /usr/local/share/ca-certificates/host-extra-*.crt >>$host_bundle
+ENV PIP_CERT=$host_bundle
+CF
+			podman build -q --network none --runtime runc "${ulimits[@]}" -t "$build_base" "$extra" >/dev/null ||
+				die "could not add the host's certificate authorities to the base"
+		fi
+	fi
+fi
 t_base=$(($(now) - t0))
 
 # --- Build the Dockerfile on it --------------------------------------------------
@@ -208,11 +263,11 @@ t_base=$(($(now) - t0))
 build() { # build TAG [--build-arg ...]
 	local tag="$1"
 	shift
-	podman build --layers --network host --runtime runc "${ulimits[@]}" --build-arg "BASE=$base_image" "$@" \
+	podman build --layers --network host --runtime runc "${ulimits[@]}" --build-arg "BASE=$build_base" "$@" \
 		-t "$tag" -f "$root/Dockerfile" "$root"
 }
 t0="$(now)"
-say "building $image from Dockerfile (BASE=$base_image)"
+say "building $image from Dockerfile (BASE=$build_base)"
 build "$image" || die "podman build failed (its output is above)"
 t_build=$(($(now) - t0))
 
@@ -233,7 +288,10 @@ t0="$(now)"
 name="deeptucker-check-$$"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 token="$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
-cleanup() { podman rm -f -t 3 "$name" >/dev/null 2>&1 || true; }
+cleanup() {
+	podman rm -f -t 3 "$name" >/dev/null 2>&1 || true
+	unmount_storage
+}
 trap cleanup EXIT
 fail() {
 	echo "--- container log ---" >&2
@@ -282,8 +340,8 @@ podman exec -e DEEPTUCKER_PROFILE=ci -e CI=true -e DEEPTUCKER_NB_OUT=/tmp/notebo
 say "ok: the quickstart runs headless inside the container"
 t_check=$(($(now) - t0))
 
-cleanup
-trap - EXIT
+podman rm -f -t 3 "$name" >/dev/null
 podman container exists "$name" && die "container $name is still there after teardown"
+trap unmount_storage EXIT
 say "passed: base ${t_base}s, build ${t_build}s, CUDA build ${t_cuda}s, run+checks ${t_check}s, total $(($(now) - t_start))s"
 say "storage: $(du -sh "$work" 2>/dev/null | cut -f1) in ${work#"$root"/} (kept for the next run; make clean removes it)"
