@@ -44,6 +44,10 @@ RUN make setup
 RUN go build ./...
 
 ARG GOMLX_BACKEND=go
+# A RUN that reads the argument also keys the layer cache on its value: some
+# builders (buildah 1.28, Debian bookworm's podman) record ARG and ENV steps
+# without values and would hand one variant the other's cached ENV.
+RUN test -n "${GOMLX_BACKEND}" || { echo "GOMLX_BACKEND is empty: use --build-arg GOMLX_BACKEND=go or xla:cuda" >&2; exit 1; }
 ENV GOMLX_BACKEND=${GOMLX_BACKEND} \
 	DEEPTUCKER_LAB_IP=0.0.0.0 \
 	DEEPTUCKER_LAB_PORT=8888

@@ -266,9 +266,17 @@ build() { # build TAG [--build-arg ...]
 	podman build --layers --network host --runtime runc "${ulimits[@]}" --build-arg "BASE=$build_base" "$@" \
 		-t "$tag" -f "$root/Dockerfile" "$root"
 }
+# Each image must carry its own backend: a layer cache that ignored the
+# build argument would hand one variant the other's ENV (see the Dockerfile).
+want_env() { # want_env IMAGE VAR=VALUE
+	local env
+	env="$(podman image inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$1")"
+	grep -qx "$2" <<<"$env" || die "$1 does not have $2 in its environment (a stale cached layer?): $env"
+}
 t0="$(now)"
 say "building $image from Dockerfile (BASE=$build_base)"
 build "$image" || die "podman build failed (its output is above)"
+want_env "$image" GOMLX_BACKEND=go
 t_build=$(($(now) - t0))
 
 t0="$(now)"
@@ -276,9 +284,8 @@ t_cuda=-
 if [[ "${DEEPTUCKER_DOCKER_CUDA:-1}" != 0 ]]; then
 	say "building the CUDA variant $cuda_image (--build-arg GOMLX_BACKEND=xla:cuda)"
 	build "$cuda_image" --build-arg GOMLX_BACKEND=xla:cuda || die "the CUDA variant does not build (its output is above)"
-	env_cuda="$(podman image inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$cuda_image")"
-	grep -qx 'GOMLX_BACKEND=xla:cuda' <<<"$env_cuda" ||
-		die "the CUDA variant's environment lacks GOMLX_BACKEND=xla:cuda: $env_cuda"
+	want_env "$cuda_image" GOMLX_BACKEND=xla:cuda
+	want_env "$image" GOMLX_BACKEND=go
 	say "ok: the CUDA variant builds with GOMLX_BACKEND=xla:cuda (running it needs an NVIDIA GPU: not checked here)"
 	t_cuda=$(($(now) - t0))
 fi
