@@ -14,9 +14,15 @@
 # XLA fetches its CUDA plugin (PyPI's jax-cuda wheels) on first use, so the
 # container needs network access then; deeptucker/backend explains the errors.
 #
-# CI cannot build images (no Docker engine): `make check-docker` checks this
-# file statically (pinned base, non-root, the same `make setup` as CI).
-FROM golang:1.26.8-bookworm
+# `make check-docker` checks this file statically (pinned base, non-root, the
+# same `make setup` as CI); `make docker-check` builds it with podman on a
+# local stand-in for the base image and runs it.
+#
+# BASE is the base image; the default is the pinned official one. Another
+# image with the same Go and Debian may stand in for it (docker-check does):
+#   docker build --build-arg BASE=localhost/my-golang:1.26.8-bookworm .
+ARG BASE=golang:1.26.8-bookworm
+FROM ${BASE}
 
 RUN apt-get update \
 	&& apt-get install -y --no-install-recommends python3 python3-venv make \
@@ -38,6 +44,10 @@ RUN make setup
 RUN go build ./...
 
 ARG GOMLX_BACKEND=go
+# A RUN that reads the argument also keys the layer cache on its value: some
+# builders (buildah 1.28, Debian bookworm's podman) record ARG and ENV steps
+# without values and would hand one variant the other's cached ENV.
+RUN test -n "${GOMLX_BACKEND}" || { echo "GOMLX_BACKEND is empty: use --build-arg GOMLX_BACKEND=go or xla:cuda" >&2; exit 1; }
 ENV GOMLX_BACKEND=${GOMLX_BACKEND} \
 	DEEPTUCKER_LAB_IP=0.0.0.0 \
 	DEEPTUCKER_LAB_PORT=8888

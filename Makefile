@@ -116,6 +116,10 @@ check-docker: ## static checks of Dockerfile (pinned base, non-root, token, same
 check-lab: setup ## start `make lab` for real: free port, token required and not inherited, bad configs refused
 	@bash kernel/check-lab.sh
 
+.PHONY: docker-check
+docker-check: ## build the Dockerfile for real (podman, local Debian+Go base), run it, check lab+token+quickstart
+	@bash kernel/docker/docker-check.sh
+
 check-setup: ## run setup again and fail if it changed anything (idempotence)
 	@bash kernel/check-setup.sh
 

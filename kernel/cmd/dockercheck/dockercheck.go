@@ -54,10 +54,19 @@ type files struct {
 // `make test`, which depends on it) and the Dockerfile all run it.
 const SetupCommand = "make setup"
 
+// BaseArg is the build argument naming the base image: its default is the
+// pinned official image, and `make docker-check` passes a local stand-in.
+const BaseArg = "BASE"
+
 var (
 	// An exact version tag: at least major.minor.patch, or a digest.
 	reExactTag = regexp.MustCompile(`^[^:@\s]+(:[^@\s]*\d+\.\d+\.\d+[^@\s]*)?(@sha256:[0-9a-f]{64})?$`)
 	reArgRef   = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?`)
+	// The official Go image on Debian bookworm at an exact Go release,
+	// optionally by digest: what the final stage's BASE defaults to.
+	reOfficialBase = regexp.MustCompile(`^(docker\.io/(library/)?)?golang:\d+\.\d+\.\d+-bookworm(@sha256:[0-9a-f]{64})?$`)
+	// FROM ${BASE} or FROM $BASE, nothing else.
+	reFromBaseArg = regexp.MustCompile(`^\$(\{` + BaseArg + `\}|` + BaseArg + `)$`)
 	// Ways to switch token authentication off.
 	reNoToken = regexp.MustCompile(`(?i)(token\s*=\s*(''|""|\s|$))|JUPYTER_TOKEN\s*=\s*(''|""|\s|$)|disable_check_xsrf|password\s*=\s*(''|"")|allow_unauthenticated_access\s*=\s*true`)
 )
@@ -68,24 +77,31 @@ func check(f files) []string {
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
 	ins := parseDockerfile(f.Dockerfile)
-	args := map[string]string{} // ARG defaults seen so far
+	// ARG defaults declared before the first FROM: the only ones a FROM line
+	// can use (Docker's global build arguments).
+	args := map[string]string{}
 	var (
-		froms          int
-		lastUser       string
-		lastUserLine   int
-		setupRuns      int
-		cmdArgs        string
-		hasBackendArg  bool
-		backendEnv     bool
-		labIPAllAddrs  bool
-		afterLastFrom  bool
-		userBeforeCopy = true
+		froms            int
+		lastFrom         string // the final stage's image as written
+		lastFromLine     int
+		lastFromResolved string // ... with the ARG defaults substituted
+		lastUser         string
+		lastUserLine     int
+		setupRuns        int
+		cmdArgs          string
+		hasBackendArg    bool
+		backendEnv       bool
+		labIPAllAddrs    bool
+		afterLastFrom    bool
+		userBeforeCopy   = true
 	)
 	for _, in := range ins {
 		switch in.Cmd {
 		case "ARG":
 			name, def, _ := strings.Cut(in.Args, "=")
-			args[strings.TrimSpace(name)] = strings.Trim(strings.TrimSpace(def), `"'`)
+			if froms == 0 {
+				args[strings.TrimSpace(name)] = strings.Trim(strings.TrimSpace(def), `"'`)
+			}
 			if strings.TrimSpace(name) == "GOMLX_BACKEND" {
 				hasBackendArg = true
 			}
@@ -101,9 +117,11 @@ func check(f files) []string {
 			if strings.HasPrefix(ref, "--platform=") && len(image) > 1 {
 				ref = image[1]
 			}
+			lastFrom, lastFromLine = ref, in.Line
 			ref = reArgRef.ReplaceAllStringFunc(ref, func(m string) string {
 				return args[reArgRef.FindStringSubmatch(m)[1]]
 			})
+			lastFromResolved = ref
 			if !reExactTag.MatchString(ref) || (!strings.Contains(ref, ":") && !strings.Contains(ref, "@")) ||
 				strings.HasSuffix(ref, ":latest") {
 				bad("line %d: base image %q is not pinned to an exact version tag (like golang:1.26.8-bookworm) or digest", in.Line, ref)
@@ -134,6 +152,12 @@ func check(f files) []string {
 	}
 	if froms == 0 {
 		bad("no FROM instruction")
+	} else {
+		if !reFromBaseArg.MatchString(lastFrom) {
+			bad("line %d: the final stage is FROM %s, want `ARG %s=golang:<x.y.z>-bookworm` before it and `FROM ${%[3]s}`, so a local base can stand in (make docker-check) without editing the file", lastFromLine, lastFrom, BaseArg)
+		} else if !reOfficialBase.MatchString(lastFromResolved) {
+			bad("line %d: %s defaults to %q, want the official Go image pinned to a release on Debian bookworm (like golang:1.26.8-bookworm): what `docker build .` uses and docker-check stands in for", lastFromLine, BaseArg, lastFromResolved)
+		}
 	}
 	user, _, _ := strings.Cut(lastUser, ":")
 	switch {

@@ -55,6 +55,30 @@ func TestEachRuleCatchesItsProblem(t *testing.T) {
 			f.Dockerfile = strings.Replace(f.Dockerfile, "golang:1.26.8-bookworm", "golang:1.26", 1)
 		}, "not pinned"},
 		{"no tag", func(f *files) { f.Dockerfile = strings.Replace(f.Dockerfile, "golang:1.26.8-bookworm", "golang", 1) }, "not pinned"},
+		{"base not an ARG", func(f *files) {
+			f.Dockerfile = strings.Replace(f.Dockerfile, "ARG BASE=golang:1.26.8-bookworm\nFROM ${BASE}", "FROM golang:1.26.8-bookworm", 1)
+		}, "want `ARG BASE=golang:<x.y.z>-bookworm`"},
+		{"other ARG name", func(f *files) {
+			f.Dockerfile = strings.Replace(f.Dockerfile, "ARG BASE=golang:1.26.8-bookworm\nFROM ${BASE}", "ARG IMG=golang:1.26.8-bookworm\nFROM ${IMG}", 1)
+		}, "want `ARG BASE="},
+		{"final stage not the ARG", func(f *files) {
+			f.Dockerfile = strings.Replace(f.Dockerfile, "FROM ${BASE}\n", "FROM ${BASE} AS build\nFROM debian:12.5\n", 1)
+		}, "final stage is FROM debian:12.5"},
+		{"default not official", func(f *files) {
+			f.Dockerfile = strings.Replace(f.Dockerfile, "golang:1.26.8-bookworm", "example.com/golang:1.26.8-bookworm", 1)
+		}, "want the official Go image"},
+		{"default not bookworm", func(f *files) {
+			f.Dockerfile = strings.Replace(f.Dockerfile, "golang:1.26.8-bookworm", "golang:1.26.8-alpine3.22", 1)
+		}, "want the official Go image"},
+		{"default a local image", func(f *files) {
+			f.Dockerfile = strings.Replace(f.Dockerfile, "golang:1.26.8-bookworm", "localhost/deeptucker-base:go1.26.8-bookworm-0123", 1)
+		}, "want the official Go image"},
+		{"no default", func(f *files) {
+			f.Dockerfile = strings.Replace(f.Dockerfile, "ARG BASE=golang:1.26.8-bookworm", "ARG BASE", 1)
+		}, "not pinned"},
+		{"ARG after FROM does not reach it", func(f *files) {
+			f.Dockerfile = strings.Replace(f.Dockerfile, "ARG BASE=golang:1.26.8-bookworm\nFROM ${BASE}", "FROM ${BASE}\nARG BASE=golang:1.26.8-bookworm", 1)
+		}, `BASE defaults to ""`},
 		{"root user", func(f *files) { f.Dockerfile = strings.Replace(f.Dockerfile, "USER u", "USER root", 1) }, "runs as root"},
 		{"uid 0", func(f *files) { f.Dockerfile = strings.Replace(f.Dockerfile, "USER u", "USER 0:0", 1) }, "runs as root"},
 		{"no user", func(f *files) { f.Dockerfile = strings.Replace(f.Dockerfile, "USER u\n", "", 1) }, "no USER"},
@@ -86,6 +110,23 @@ func TestEachRuleCatchesItsProblem(t *testing.T) {
 				t.Errorf("problems %q, want one containing %q", p, c.want)
 			}
 		})
+	}
+}
+
+// Other spellings of the same pinned official base pass.
+func TestBaseForms(t *testing.T) {
+	for _, repl := range []string{
+		"ARG BASE=golang:1.26.8-bookworm\nFROM $BASE",
+		"ARG BASE=\"golang:1.26.8-bookworm\"\nFROM ${BASE}",
+		"ARG BASE=docker.io/library/golang:1.26.8-bookworm\nFROM ${BASE}",
+		"ARG BASE=golang:1.27.0-bookworm@sha256:" + strings.Repeat("ab", 32) + "\nFROM ${BASE}",
+		"ARG BASE=golang:1.26.8-bookworm\nFROM --platform=linux/amd64 ${BASE}",
+	} {
+		f := good()
+		f.Dockerfile = strings.Replace(f.Dockerfile, "ARG BASE=golang:1.26.8-bookworm\nFROM ${BASE}", repl, 1)
+		if p := check(f); len(p) > 0 {
+			t.Errorf("%q: %q", repl, p)
+		}
 	}
 }
 

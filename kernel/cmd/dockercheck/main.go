@@ -2,6 +2,9 @@
 // Docker engine, and that it stays in step with the Makefile and CI:
 //
 //   - every base image is pinned to an exact version tag or a digest;
+//   - the final stage is FROM ${BASE}, and ARG BASE defaults to the official
+//     Go image at an exact release on Debian bookworm (golang:1.26.8-bookworm),
+//     so `make docker-check` can build on a local stand-in unedited;
 //   - the image runs as a non-root USER, set before the repository is copied;
 //   - it runs the setup command exactly once (`RUN make setup`), the same
 //     command `make test` (CI, through .ci/run) and `make lab` depend on;
@@ -39,7 +42,7 @@ func main() {
 	if len(problems) > 0 {
 		os.Exit(1)
 	}
-	fmt.Printf("dockercheck: ok: %s (pinned base, non-root, `%s`, token on, CUDA build arg)\n", *dockerfile, SetupCommand)
+	fmt.Printf("dockercheck: ok: %s (pinned official base as ARG BASE, non-root, `%s`, token on, CUDA build arg)\n", *dockerfile, SetupCommand)
 }
 
 func readFiles(dockerfile, makefile, ciRun string) (files, error) {
