@@ -8,8 +8,8 @@
 # Variables (environment or `make VAR=value`):
 #   DEEPTUCKER_PROFILE   ci | full: notebook workload for `make test`/`make
 #                        notebooks` (default ci; `make lab` leaves it unset = full)
-#   DEEPTUCKER_DATA_DIR  directory of the real datasets; default ../shared/datasets
-#                        (absolute) when that exists
+#   DEEPTUCKER_DATA_DIR  directory of the real datasets (else the user cache, filled
+#                        by a verified download; see datasets/doc.go)
 #   GOMLX_BACKEND        GoMLX backend; unset: XLA's CPU plugin when `make setup` installed
 #                        it in .venv, else go (pure Go). test-go always runs on go,
 #                        test-xla-cpu on XLA's CPU plugin
@@ -19,11 +19,6 @@ SHELL := bash
 .DEFAULT_GOAL := help
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 
-ifeq ($(origin DEEPTUCKER_DATA_DIR),undefined)
-  ifneq ($(wildcard $(ROOT)/../shared/datasets/.),)
-    export DEEPTUCKER_DATA_DIR := $(abspath $(ROOT)/../shared/datasets)
-  endif
-endif
 NOTEBOOK_PROFILE := $(or $(DEEPTUCKER_PROFILE),ci)
 
 .PHONY: help setup lab test test-go test-xla-cpu notebooks notebook-smoke browser-test check-docker \

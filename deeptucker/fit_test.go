@@ -29,7 +29,7 @@ func mustTraining(t testing.TB, b *TrainingBuilder) *Training {
 
 // TestRecoversLowRankTensor is the paper's synthetic setting: a 10x10x10 tensor of multilinear rank (3,3,3)
 // with 70% of entries observed is completed to held-out MSE < 1e-6 at depths 2 and 3.
-// Setting (MODEL.md's probe): target scaled to Frobenius norm 1, Gaussian init std 0.05, Adam lr 3e-3,
+// Setting (the first probe of the regime): target scaled to Frobenius norm 1, Gaussian init std 0.05, Adam lr 3e-3,
 // epsilon 1e-8, float64, full batch, 3,000 steps.
 func TestRecoversLowRankTensor(t *testing.T) {
 	if testing.Short() {

@@ -9,7 +9,7 @@ import (
 )
 
 // lowRankTarget returns a random tensor of the given shape and multilinear rank, scaled to Frobenius norm 1
-// (entries around 0.03 for 10x10x10), the regime MODEL.md's probe describes.
+// (entries around 0.03 for 10x10x10), the scale the synthetic regime was found at.
 func lowRankTarget(t testing.TB, shape, rank []int, seed uint64) *multilinear.Tensor {
 	t.Helper()
 	return testtensor.LowRank(rand.New(rand.NewPCG(seed, 1)), shape, rank)
