@@ -172,13 +172,9 @@ func (s *session) record(step int) (moving bool, err error) {
 		return false, err
 	}
 	vars := s.params()
-	values := make([][]float64, len(vars))
-	for k, v := range vars {
-		t, err := v.Value()
-		if err != nil {
-			return false, err
-		}
-		values[k] = toFloat64s(t)
+	values, err := s.paramValues()
+	if err != nil {
+		return false, err
 	}
 	changed, restored := false, false
 	recs := make([]Record, s.numRuns)
@@ -237,6 +233,20 @@ func (s *session) record(step int) (moving bool, err error) {
 		}
 	}
 	return false, nil
+}
+
+// paramValues copies every trainable variable to the host, in params() order.
+func (s *session) paramValues() ([][]float64, error) {
+	vars := s.params()
+	values := make([][]float64, len(vars))
+	for k, v := range vars {
+		t, err := v.Value()
+		if err != nil {
+			return nil, err
+		}
+		values[k] = toFloat64s(t)
+	}
+	return values, nil
 }
 
 // runParams cuts run i's parameters out of the stacked host values (in params() order).

@@ -77,14 +77,9 @@ func (s *session) result(steps int, elapsed time.Duration, loop *train.Loop) (*R
 	if err != nil {
 		return nil, err
 	}
-	vars := s.params()
-	values := make([][]float64, len(vars))
-	for k, v := range vars {
-		t, err := v.Value()
-		if err != nil {
-			return nil, err
-		}
-		values[k] = toFloat64s(t)
+	values, err := s.paramValues()
+	if err != nil {
+		return nil, err
 	}
 	lrs := s.learningRates()
 	for i, r := range s.runs {

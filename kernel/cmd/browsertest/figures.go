@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/go-rod/rod"
-	"github.com/go-rod/rod/lib/launcher"
 	"github.com/go-rod/rod/lib/proto"
 )
 
@@ -186,22 +185,11 @@ func renderFigures(ctx context.Context, bin, out string, cfg config) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	l := launcher.New().Bin(bin).Headless(true).Leakless(false).
-		UserDataDir(filepath.Join(out, ".chromium")).
-		Set("disable-gpu").Set("no-first-run").Set("disable-background-networking")
-	if os.Geteuid() == 0 {
-		l = l.NoSandbox(true)
-	}
-	controlURL, err := l.Context(ctx).Launch()
+	browser, stop, err := launchChromium(ctx, bin, filepath.Join(out, ".chromium"))
 	if err != nil {
-		return fmt.Errorf("starting %s: %w", bin, err)
-	}
-	defer l.Kill()
-	browser := rod.New().ControlURL(controlURL).Context(ctx)
-	if err := browser.Connect(); err != nil {
 		return err
 	}
-	defer browser.Close()
+	defer stop()
 	if err := checkFigures(ctx, browser, out, cfg); err != nil {
 		return err
 	}

@@ -145,23 +145,11 @@ func run(ctx context.Context, cfg config) error {
 	defer lab.stop()
 	fmt.Printf("browsertest: JupyterLab at %s (log: %s)\n", lab.base, lab.logPath)
 
-	l := launcher.New().Bin(bin).Headless(true).Leakless(false).
-		UserDataDir(filepath.Join(out, "chromium")).
-		Set("disable-gpu").Set("disable-quic").Set("disable-component-update").
-		Set("no-first-run").Set("disable-sync").Set("disable-background-networking")
-	if os.Geteuid() == 0 {
-		l = l.NoSandbox(true) // Chromium's sandbox refuses to run as root
-	}
-	controlURL, err := l.Context(ctx).Launch()
+	browser, stop, err := launchChromium(ctx, bin, filepath.Join(out, "chromium"))
 	if err != nil {
-		return fmt.Errorf("starting %s: %w", bin, err)
+		return err
 	}
-	defer l.Kill()
-	browser := rod.New().ControlURL(controlURL).Context(ctx)
-	if err := browser.Connect(); err != nil {
-		return fmt.Errorf("connecting to Chromium: %w", err)
-	}
-	defer browser.Close()
+	defer stop()
 
 	live, page, err := checkLive(ctx, browser, lab, liveName, filepath.Join(out, "live.png"))
 	if err != nil {
@@ -550,4 +538,25 @@ func screenshot(page *rod.Page, path string) {
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		fmt.Fprintf(os.Stderr, "browsertest: %v\n", err)
 	}
+}
+
+// launchChromium starts headless Chromium with its profile in dir, with the flags that keep it off the
+// network (this machine's closed network refuses its background connections), and connects to it.
+func launchChromium(ctx context.Context, bin, dir string) (*rod.Browser, func(), error) {
+	l := launcher.New().Bin(bin).Headless(true).Leakless(false).UserDataDir(dir).
+		Set("disable-gpu").Set("disable-quic").Set("disable-component-update").
+		Set("no-first-run").Set("disable-sync").Set("disable-background-networking")
+	if os.Geteuid() == 0 {
+		l = l.NoSandbox(true) // Chromium's sandbox refuses to run as root
+	}
+	controlURL, err := l.Context(ctx).Launch()
+	if err != nil {
+		return nil, nil, fmt.Errorf("starting %s: %w", bin, err)
+	}
+	browser := rod.New().ControlURL(controlURL).Context(ctx)
+	if err := browser.Connect(); err != nil {
+		l.Kill()
+		return nil, nil, fmt.Errorf("connecting to Chromium: %w", err)
+	}
+	return browser, func() { browser.Close(); l.Kill() }, nil
 }
