@@ -1,0 +1,141 @@
+package deeptucker
+
+import (
+	"fmt"
+	"time"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/train"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+)
+
+// maxStepsPerCall caps how many training steps one compiled call unrolls. A call costs a fixed overhead
+// (launch, argument and buffer handling) that dominates small models; unrolling amortises it, while the
+// graph, and XLA's compile time, grow with every step unrolled.
+const maxStepsPerCall = 16
+
+// stepsPerCall is how many steps each call of the training loop runs: the largest divisor of recordEvery
+// that is at most maxStepsPerCall and the budget, so every record falls on a call boundary.
+func stepsPerCall(recordEvery, steps int) int {
+	limit := min(maxStepsPerCall, steps, recordEvery)
+	for k := limit; k > 1; k-- {
+		if recordEvery%k == 0 {
+			return k
+		}
+	}
+	return 1
+}
+
+// stepsGraph unrolls k training steps in one graph: each builds the objective from the variables' current
+// values (the previous step's updates) and applies the optimizer, whose SetValueGraph updates chain into
+// the next step, as do the optimizers' step counters and perRunStep's freeze and divergence bookkeeping.
+// batches, for mini-batch training, stacks the k steps' weights, [k, M, d_1..d_N]; nil for full batch.
+func (s *session) stepsGraph(ctx *context.Context, g *Graph, opt optimizers.Interface, k int, batches *Node) {
+	ctx.SetTraining(g, true)
+	trainer := ctx.InAbsPath(train.TrainerAbsoluteScope)
+	for i := range k {
+		var weights, count *Node
+		if batches != nil {
+			weights = Squeeze(Slice(batches, AxisElem(i)), 0)
+			count = sumPerModel(weights)
+		} else {
+			weights, count = s.trainMask.ValueGraph(g), s.trainCount.ValueGraph(g)
+		}
+		s.lastObjective = s.objectiveGraph(g, weights, count, true)
+		// The step's loss, as GoMLX's trainer would hold it after train.AddLoss in a fresh graph: the
+		// objective alone. A term added with train.AddLoss behind Fit's back shows in train.GetLosses,
+		// which checkLoss refuses.
+		trainer.SetGraphParam(g, train.TrainerLossGraphParamKey, s.lastObjective.total)
+		opt.UpdateGraph(ctx, g, s.lastObjective.total)
+	}
+}
+
+// stepExec compiles (on first use) the call that runs k steps.
+func (s *session) stepExec(opt optimizers.Interface, k int) (*context.Exec, error) {
+	if s.miniBatch() {
+		return context.NewExec(s.backend, s.ctx, func(ctx *context.Context, batches *Node) {
+			s.stepsGraph(ctx, batches.Graph(), opt, k, batches)
+		})
+	}
+	return context.NewExec(s.backend, s.ctx, func(ctx *context.Context, g *Graph) {
+		s.stepsGraph(ctx, g, opt, k, nil)
+	})
+}
+
+// stackedBatches draws the next k mini-batches, [k, M, d_1..d_N].
+func (s *session) stackedBatches(mb *miniBatches, k int) *tensors.Tensor {
+	size := s.numRuns * prod(s.model.Shape)
+	weights := make([]float64, k*size)
+	for i := range k {
+		mb.next(weights[i*size : (i+1)*size])
+	}
+	return toTensor(s.dtype, weights, append([]int{k, s.numRuns}, s.model.Shape...)...)
+}
+
+// fit trains the group: calls of k steps between records (single steps where a record or the budget's end
+// is not a multiple of k away), with no host transfer between records: a run's divergence and freezing
+// live on the device (perRunStep) and are read at records.
+func (s *session) fit() (*Result, error) {
+	start := time.Now()
+	var err error
+	s.diagnostics, err = context.NewExec(s.backend, s.ctx, s.diagnosticsGraph)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.record(s.startStep); err != nil {
+		return nil, err
+	}
+	opt := s.optimizer()
+	every := s.training.RecordEvery
+	k := stepsPerCall(every, s.training.Steps)
+	execs := map[int]*context.Exec{}
+	var mb *miniBatches
+	if s.miniBatch() {
+		mb = newMiniBatches(s)
+	}
+	var durations []time.Duration // of the k-step calls
+	last := s.startStep + s.training.Steps
+	step := s.startStep // steps done
+	for step < last {
+		next := min((step/every+1)*every, last)
+		for step < next {
+			n := k
+			if next-step < k {
+				n = 1
+			}
+			exec := execs[n]
+			if exec == nil {
+				if exec, err = s.stepExec(opt, n); err != nil {
+					return nil, err
+				}
+				execs[n] = exec
+			}
+			var args []any
+			if mb != nil {
+				args = append(args, s.stackedBatches(mb, n))
+			}
+			t0 := time.Now()
+			if _, err := exec.Exec(args...); err != nil {
+				return nil, fmt.Errorf("deeptucker: training failed at step %d: %w", step+1, err)
+			}
+			if n == k {
+				durations = append(durations, time.Since(t0))
+			}
+			step += n
+		}
+		moving, err := s.record(step)
+		if err != nil {
+			return nil, err
+		}
+		if !moving {
+			break
+		}
+	}
+	stepsPerSecond := 0.0
+	if d := medianDuration(durations); d > 0 {
+		stepsPerSecond = float64(k) / d.Seconds()
+	}
+	return s.result(step, time.Since(start), stepsPerSecond)
+}
