@@ -14,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 
+	"github.com/deeptucker/deeptucker/deeptucker/internal/sharding"
 	"github.com/deeptucker/deeptucker/deeptucker/kerasadam"
 )
 
@@ -165,6 +166,8 @@ type session struct {
 	// perRunRates, if set, becomes GoMLX's learning-rate variable ([M], one rate per run) for optimizers that
 	// read it per run (kerasadam).
 	perRunRates *tensors.Tensor
+	// plan, when set, splits the runs over the backend's devices (see prepareSharding).
+	plan *sharding.Plan
 
 	lastObjective *objective
 

@@ -31,14 +31,15 @@ func stepsPerCall(recordEvery, steps int) int {
 // stepsGraph unrolls k training steps in one graph: each builds the objective from the variables' current
 // values (the previous step's updates) and applies the optimizer, whose SetValueGraph updates chain into
 // the next step, as do the optimizers' step counters and perRunStep's freeze and divergence bookkeeping.
-// batches, for mini-batch training, stacks the k steps' weights, [k, M, d_1..d_N]; nil for full batch.
+// batches, for mini-batch training, stacks the k steps' weights, [M, k, d_1..d_N] (model axis first, for
+// sharding); nil for full batch.
 func (s *session) stepsGraph(ctx *context.Context, g *Graph, opt optimizers.Interface, k int, batches *Node) {
 	ctx.SetTraining(g, true)
 	trainer := ctx.InAbsPath(train.TrainerAbsoluteScope)
 	for i := range k {
 		var weights, count *Node
 		if batches != nil {
-			weights = Squeeze(Slice(batches, AxisElem(i)), 0)
+			weights = Squeeze(Slice(batches, AxisRange(), AxisElem(i)), 1)
 			count = sumPerModel(weights)
 		} else {
 			weights, count = s.trainMask.ValueGraph(g), s.trainCount.ValueGraph(g)
@@ -52,8 +53,11 @@ func (s *session) stepsGraph(ctx *context.Context, g *Graph, opt optimizers.Inte
 	}
 }
 
-// stepExec compiles (on first use) the call that runs k steps.
+// stepExec returns the call that runs k steps (compiled on first use).
 func (s *session) stepExec(opt optimizers.Interface, k int) (*context.Exec, error) {
+	if s.plan != nil {
+		return s.shardedStepExec(opt, k)
+	}
 	if s.miniBatch() {
 		return context.NewExec(s.backend, s.ctx, func(ctx *context.Context, batches *Node) {
 			s.stepsGraph(ctx, batches.Graph(), opt, k, batches)
@@ -64,14 +68,35 @@ func (s *session) stepExec(opt optimizers.Interface, k int) (*context.Exec, erro
 	})
 }
 
-// stackedBatches draws the next k mini-batches, [k, M, d_1..d_N].
+// stackedBatches draws the next k mini-batches, [M, k, d_1..d_N].
 func (s *session) stackedBatches(mb *miniBatches, k int) *tensors.Tensor {
-	size := s.numRuns * prod(s.model.Shape)
-	weights := make([]float64, k*size)
-	for i := range k {
-		mb.next(weights[i*size : (i+1)*size])
+	size := prod(s.model.Shape)
+	step := make([]float64, s.numRuns*size)
+	weights := make([]float64, s.numRuns*k*size)
+	for j := range k {
+		clear(step)
+		mb.next(step)
+		for i := range s.numRuns {
+			copy(weights[(i*k+j)*size:(i*k+j+1)*size], step[i*size:(i+1)*size])
+		}
 	}
-	return toTensor(s.dtype, weights, append([]int{k, s.numRuns}, s.model.Shape...)...)
+	return toTensor(s.dtype, weights, s.batchDims(k)...)
+}
+
+// batchDims is the shape of k stacked mini-batches.
+func (s *session) batchDims(k int) []int { return append([]int{s.numRuns, k}, s.model.Shape...) }
+
+// run executes one call, with the stacked mini-batches (nil for full batch).
+func (s *session) run(exec *context.Exec, batch *tensors.Tensor) error {
+	if s.plan != nil {
+		return s.runSharded(exec, batch)
+	}
+	var args []any
+	if batch != nil {
+		args = append(args, batch)
+	}
+	_, err := exec.Exec(args...)
+	return err
 }
 
 // fit trains the group: calls of k steps between records (single steps where a record or the budget's end
@@ -90,6 +115,11 @@ func (s *session) fit() (*Result, error) {
 	opt := s.optimizer()
 	every := s.training.RecordEvery
 	k := stepsPerCall(every, s.training.Steps)
+	if d := shardDevices(s.backend, s.numRuns); d > 1 {
+		if err := s.prepareSharding(opt, d); err != nil {
+			return nil, err
+		}
+	}
 	execs := map[int]*context.Exec{}
 	var mb *miniBatches
 	if s.miniBatch() {
@@ -112,12 +142,12 @@ func (s *session) fit() (*Result, error) {
 				}
 				execs[n] = exec
 			}
-			var args []any
+			var batch *tensors.Tensor
 			if mb != nil {
-				args = append(args, s.stackedBatches(mb, n))
+				batch = s.stackedBatches(mb, n)
 			}
 			t0 := time.Now()
-			if _, err := exec.Exec(args...); err != nil {
+			if err := s.run(exec, batch); err != nil {
 				return nil, fmt.Errorf("deeptucker: training failed at step %d: %w", step+1, err)
 			}
 			if n == k {
