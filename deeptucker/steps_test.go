@@ -9,13 +9,15 @@ import (
 // the cap and the budget.
 func TestStepsPerCall(t *testing.T) {
 	for _, c := range []struct{ every, steps, want int }{
-		{1, 100, 1}, {20, 100, 10}, {16, 40, 16}, {100, 1000, 10}, {7, 100, 7}, {37, 100, 1}, {100, 5, 5}, {64, 1000, 16},
+		{1, 1 << 20, 1}, {20, 1 << 20, 10}, {16, 1 << 20, 16}, {100, 1 << 20, 10}, {7, 1 << 20, 7}, {37, 1 << 20, 1}, {64, 1 << 20, 16},
+		// Short budgets unroll less: compile time grows with the steps unrolled.
+		{100, 4095, 1}, {100, 5 * 4096, 5}, {100, 3 * 4096, 2}, {64, 8 * 4096, 8},
 	} {
 		got := stepsPerCall(c.every, c.steps)
 		if got != c.want {
 			t.Errorf("stepsPerCall(%d, %d) = %d, want %d", c.every, c.steps, got, c.want)
 		}
-		if c.every%got != 0 || got > maxStepsPerCall || got > c.steps {
+		if c.every%got != 0 || got > maxStepsPerCall || got > max(1, c.steps/unrollAfter) {
 			t.Errorf("stepsPerCall(%d, %d) = %d is not a divisor of RecordEvery within the cap and budget", c.every, c.steps, got)
 		}
 	}
@@ -28,6 +30,8 @@ func TestStepsPerCall(t *testing.T) {
 // diverges inside a call (and is then frozen). Negative control: one step fewer differs. (Tol and a diverged
 // run's restored state depend on RecordEvery by definition: they act at records.)
 func TestStepsPerCallEqualSingleSteps(t *testing.T) {
+	defer func(n int) { unrollAfter = n }(unrollAfter)
+	unrollAfter = 1 // unroll short Fits too
 	b, err := backendFor("go")
 	if err != nil {
 		t.Fatal(err)
