@@ -351,9 +351,9 @@ func measure(p problem, name string, window int, ref *reference, dir string) (ra
 	return float64(window*p.Models) / at[1].Sub(at[0]).Seconds(), res.StepsPerSecond * float64(p.Models), nil
 }
 
-// fitWindow rounds a window up to a multiple of 16 steps: Fit records every window steps, and it runs as
-// many steps per compiled call as the largest divisor of RecordEvery up to 16 (a prime window would time
-// one step per call).
+// fitWindow rounds a window up to a multiple of 16 steps: Fit records every window steps, and the steps it
+// unrolls per compiled call divide RecordEvery (up to 16, for budgets of 65,536 steps and more), so a
+// window never forces one step per call where a long run would unroll.
 func fitWindow(steps int) int { return (steps + 15) / 16 * 16 }
 
 func maxRelDiff(got, want [][]float64) float64 {
