@@ -12,17 +12,14 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/train"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 
+	"github.com/deeptucker/deeptucker/deeptucker/internal/sharding"
 	"github.com/deeptucker/deeptucker/deeptucker/kerasadam"
 )
 
 // ErrDiverged is wrapped by the error Fit returns when some run's objective became NaN or infinite.
 var ErrDiverged = errors.New("deeptucker: training diverged")
-
-// errAllStopped ends the GoMLX loop early once no run is moving any more.
-var errAllStopped = errors.New("deeptucker: every run has stopped")
 
 // Fit trains one model per run and returns their diagnostics histories and final parameters.
 //
@@ -169,6 +166,8 @@ type session struct {
 	// perRunRates, if set, becomes GoMLX's learning-rate variable ([M], one rate per run) for optimizers that
 	// read it per run (kerasadam).
 	perRunRates *tensors.Tensor
+	// plan, when set, splits the runs over the backend's devices (see prepareSharding).
+	plan *sharding.Plan
 
 	lastObjective *objective
 
@@ -397,17 +396,6 @@ func allEqual(xs []float64) bool {
 	return true
 }
 
-func (s *session) modelFn(ctx *context.Context, _ any, inputs []*Node) []*Node {
-	g := inputs[0].Graph()
-	if s.miniBatch() {
-		s.lastObjective = s.objectiveGraph(g, inputs[0], sumPerModel(inputs[0]), true)
-	} else {
-		s.lastObjective = s.objectiveGraph(g, s.trainMask.ValueGraph(g), s.trainCount.ValueGraph(g), true)
-	}
-	train.AddLoss(ctx, s.lastObjective.total)
-	return nil
-}
-
 func (s *session) miniBatch() bool {
 	if s.training.BatchSize == 0 {
 		return false
@@ -420,60 +408,6 @@ func (s *session) miniBatch() bool {
 	return false
 }
 
-func (s *session) fit() (*Result, error) {
-	start := time.Now()
-	var err error
-	s.diagnostics, err = context.NewExec(s.backend, s.ctx, s.diagnosticsGraph)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := s.record(s.startStep); err != nil {
-		return nil, err
-	}
-
-	trainer := train.NewTrainer(s.backend, s.ctx, s.modelFn, nil, s.optimizer(), nil, nil)
-	loop := train.NewLoop(trainer)
-	last := s.startStep + s.training.Steps
-	stepsDone := s.startStep
-	loop.OnStep("deeptucker.record", train.Priority(0), func(loop *train.Loop, _ []*tensors.Tensor) error {
-		step := s.startStep + loop.LoopStep - loop.StartStep + 1 // steps done
-		stepsDone = step
-		if step%s.training.RecordEvery != 0 && step != last {
-			return nil
-		}
-		moving, err := s.record(step)
-		if err != nil {
-			return err
-		}
-		if !moving {
-			return errAllStopped
-		}
-		return nil
-	})
-	var ds train.Dataset
-	if s.miniBatch() {
-		ds = newMiniBatches(s)
-	} else {
-		ds = &fullBatch{step: tensors.FromScalar(int32(0))}
-	}
-	_, err = loop.RunSteps(ds, s.training.Steps)
-	if err != nil && !errors.Is(err, errAllStopped) {
-		return nil, fmt.Errorf("deeptucker: training failed at step %d: %w", stepsDone+1, err)
-	}
-	return s.result(stepsDone, time.Since(start), loop)
-}
-
 func (s *session) truncateRecords(i, step int) {
 	s.records[i] = slices.DeleteFunc(s.records[i], func(r Record) bool { return r.Step > step })
-}
-
-// fullBatch yields the same tiny placeholder every step: GoMLX's trainer needs an input, while the data and
-// masks already live in variables.
-type fullBatch struct{ step *tensors.Tensor }
-
-func (d *fullBatch) Name() string                 { return "deeptucker.fullBatch" }
-func (d *fullBatch) Reset()                       {}
-func (d *fullBatch) IsOwnershipTransferred() bool { return false }
-func (d *fullBatch) Yield() (any, []*tensors.Tensor, []*tensors.Tensor, error) {
-	return nil, []*tensors.Tensor{d.step}, nil, nil
 }

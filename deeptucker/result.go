@@ -8,7 +8,6 @@ import (
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/train"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/deeptucker/deeptucker/deeptucker/backend"
@@ -22,7 +21,8 @@ type Result struct {
 	Runs     []RunResult
 	// Steps is the number of steps taken (fewer than the budget after convergence or divergence).
 	Steps int
-	// Elapsed is the wall time of Fit, compilation included; StepsPerSecond is measured on the median step.
+	// Elapsed is the wall time of Fit, compilation included; StepsPerSecond is measured on the median
+	// compiled call (several steps each), divided by its steps.
 	Elapsed        time.Duration
 	StepsPerSecond float64
 	// Backend names the GoMLX backend that ran the steps; Gradients says how the data term's gradient was
@@ -63,12 +63,9 @@ func (r *RunResult) Final() Record {
 	return r.Records[len(r.Records)-1]
 }
 
-func (s *session) result(steps int, elapsed time.Duration, loop *train.Loop) (*Result, error) {
-	res := &Result{Model: s.model, Training: s.training, Steps: steps, Elapsed: elapsed,
+func (s *session) result(steps int, elapsed time.Duration, stepsPerSecond float64) (*Result, error) {
+	res := &Result{Model: s.model, Training: s.training, Steps: steps, Elapsed: elapsed, StepsPerSecond: stepsPerSecond,
 		Backend: backend.Name(s.backend), Gradients: s.gradients}
-	if d := medianDuration(loop.TrainStepDurations); d > 0 {
-		res.StepsPerSecond = 1 / d.Seconds()
-	}
 	finals, err := s.finalTensors()
 	if err != nil {
 		return nil, err

@@ -151,7 +151,7 @@ func run(rounds int, seconds float64, backends []string, python, rowList, outDir
 				}
 				if round == 0 {
 					// Windows of about `seconds` from here on (steps/s = rate / M).
-					c.Window = max(5, min(100000, int(seconds*rate/float64(r.Problem.Models))))
+					c.Window = fitWindow(max(5, min(100000, int(seconds*rate/float64(r.Problem.Models)))))
 				} else {
 					c.Rates = append(c.Rates, rate)
 					if medianStep > 0 {
@@ -350,6 +350,11 @@ func measure(p problem, name string, window int, ref *reference, dir string) (ra
 	}
 	return float64(window*p.Models) / at[1].Sub(at[0]).Seconds(), res.StepsPerSecond * float64(p.Models), nil
 }
+
+// fitWindow rounds a window up to a multiple of 16 steps: Fit records every window steps, and the steps it
+// unrolls per compiled call divide RecordEvery (up to 16, for budgets of 65,536 steps and more), so a
+// window never forces one step per call where a long run would unroll.
+func fitWindow(steps int) int { return (steps + 15) / 16 * 16 }
 
 func maxRelDiff(got, want [][]float64) float64 {
 	d := 0.0

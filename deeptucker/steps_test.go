@@ -1,0 +1,117 @@
+package deeptucker
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestStepsPerCall: records fall on call boundaries, so a call runs a divisor of RecordEvery steps, at most
+// the cap and the budget.
+func TestStepsPerCall(t *testing.T) {
+	for _, c := range []struct{ every, steps, want int }{
+		{1, 1 << 20, 1}, {20, 1 << 20, 10}, {16, 1 << 20, 16}, {100, 1 << 20, 10}, {7, 1 << 20, 7}, {37, 1 << 20, 1}, {64, 1 << 20, 16},
+		// Short budgets unroll less: compile time grows with the steps unrolled.
+		{100, 4095, 1}, {100, 5 * 4096, 5}, {100, 3 * 4096, 2}, {64, 8 * 4096, 8},
+	} {
+		got := stepsPerCall(c.every, c.steps)
+		if got != c.want {
+			t.Errorf("stepsPerCall(%d, %d) = %d, want %d", c.every, c.steps, got, c.want)
+		}
+		if c.every%got != 0 || got > maxStepsPerCall || got > max(1, c.steps/unrollAfter) {
+			t.Errorf("stepsPerCall(%d, %d) = %d is not a divisor of RecordEvery within the cap and budget", c.every, c.steps, got)
+		}
+	}
+}
+
+// TestStepsPerCallEqualSingleSteps: on the go backend, a Fit whose calls unroll several steps (RecordEvery 20:
+// calls of 10 steps; RecordEvery 16 over 40 steps: calls of 16, then 8 single steps) ends bit for bit where
+// one step per call (RecordEvery 1) ends: parameters, optimizer state, and the records at shared steps.
+// Covered: Adam, Keras' Adam, shuffled mini-batches, per-run rates with an autodiff term and a run that
+// diverges inside a call (and is then frozen). Negative control: one step fewer differs. (Tol and a diverged
+// run's restored state depend on RecordEvery by definition: they act at records.)
+func TestStepsPerCallEqualSingleSteps(t *testing.T) {
+	defer func(n int) { unrollAfter = n }(unrollAfter)
+	unrollAfter = 1 // unroll short Fits too
+	b, err := backendFor("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shape := []int{5, 4, 3}
+	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
+	train, held := splitMask(shape, 0.7, 1)
+	m := mustModel(t, NewModel(shape...).Depth(2).InitStd(0.1))
+	runs := []Run{{Target: x, Train: train, HeldOut: held, Seed: 1}, {Target: x, Train: train, HeldOut: held, Seed: 2, InitStd: 0.3}}
+	diverging := append(runs, Run{Target: x, Train: train, HeldOut: held, Seed: 3, LearningRate: 1e6})
+	cases := []struct {
+		name string
+		b    func() *TrainingBuilder
+		runs []Run
+	}{
+		{"adam", func() *TrainingBuilder { return NewTraining().Adam(1e-2) }, runs},
+		{"minibatch", func() *TrainingBuilder { return NewTraining().Adam(1e-2).BatchSize(16) }, runs},
+		{"gd per-run rates, l1, divergence", func() *TrainingBuilder {
+			return NewTraining().GradientDescent(0.05).AddTerm(L1Core(1e-3))
+		}, diverging},
+		{"keras-adam", func() *TrainingBuilder { return NewTraining().Optimizer(KerasAdam(0.9, 0.999, 1e-7), 1e-2) }, runs},
+	}
+	fit := func(tb *TrainingBuilder, runs []Run) *Result {
+		t.Helper()
+		res, err := fitOn(b, m, mustTraining(t, tb), runs...)
+		if err != nil && res == nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	for _, c := range cases {
+		single := fit(c.b().Steps(40).RecordEvery(1), c.runs)
+		if c.runs[len(c.runs)-1].LearningRate > 1 && single.Runs[len(c.runs)-1].DivergedStep < 0 {
+			t.Fatalf("%s: the run meant to diverge did not", c.name)
+		}
+		for _, every := range []int{20, 16} {
+			name := fmt.Sprintf("%s, RecordEvery %d", c.name, every)
+			unrolled := fit(c.b().Steps(40).RecordEvery(every), c.runs)
+			if single.Steps != unrolled.Steps {
+				t.Errorf("%s: %d steps, want %d", name, unrolled.Steps, single.Steps)
+			}
+			for i := range c.runs {
+				s, u := single.Runs[i], unrolled.Runs[i]
+				if s.DivergedStep < 0 { // a diverged run goes back to its last record, which RecordEvery moves
+					sameBits(t, name+" W", s.W.Data, u.W.Data)
+				}
+				if s.DivergedStep != u.DivergedStep || s.ConvergedStep != u.ConvergedStep {
+					t.Errorf("%s run %d: diverged %d/%d, converged %d/%d", name, i, u.DivergedStep, s.DivergedStep, u.ConvergedStep, s.ConvergedStep)
+				}
+				if (s.Checkpoint == nil) != (u.Checkpoint == nil) {
+					t.Fatalf("%s run %d: checkpoint presence differs", name, i)
+				}
+				if s.Checkpoint != nil {
+					if len(s.Checkpoint.State) != len(u.Checkpoint.State) {
+						t.Fatalf("%s run %d: %d optimizer variables, want %d", name, i, len(u.Checkpoint.State), len(s.Checkpoint.State))
+					}
+					for k, sv := range s.Checkpoint.State {
+						sameBits(t, name+" optimizer state "+sv.Name, sv.Values, u.Checkpoint.State[k].Values)
+					}
+				}
+				byStep := map[int]Record{}
+				for _, r := range s.Records {
+					byStep[r.Step] = r
+				}
+				for _, r := range u.Records {
+					want, ok := byStep[r.Step]
+					if !ok {
+						if s.DivergedStep < 0 {
+							t.Errorf("%s run %d: record at step %d missing from the single-step run", name, i, r.Step)
+						}
+						continue
+					}
+					sameBits(t, name+" record", []float64{r.TrainLoss, r.HeldOutMSE, r.Epsilon}, []float64{want.TrainLoss, want.HeldOutMSE, want.Epsilon})
+				}
+			}
+		}
+		// Negative control: the comparison sees a single step's difference.
+		fewer := fit(c.b().Steps(39).RecordEvery(1), c.runs)
+		if fewer.Runs[0].W.Data[0] == single.Runs[0].W.Data[0] {
+			t.Errorf("%s: 39 steps end where 40 do; the comparison would not see a missing step", c.name)
+		}
+	}
+}
