@@ -2,8 +2,6 @@ package deeptucker
 
 import (
 	"math/rand/v2"
-
-	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
 
 // miniBatches yields, each step, 0/1 weights [M, d_1..d_N] selecting up to BatchSize observed entries per run.
@@ -40,17 +38,6 @@ func newMiniBatches(s *session) *miniBatches {
 		mb.next(nil)
 	}
 	return mb
-}
-
-func (mb *miniBatches) Name() string { return "deeptucker.miniBatches" }
-func (mb *miniBatches) Reset()       {}
-
-func (mb *miniBatches) Yield() (any, []*tensors.Tensor, []*tensors.Tensor, error) {
-	size := prod(mb.s.model.Shape)
-	weights := make([]float64, mb.s.numRuns*size)
-	mb.next(weights)
-	dims := append([]int{mb.s.numRuns}, mb.s.model.Shape...)
-	return nil, []*tensors.Tensor{toTensor(mb.s.training.DType, weights, dims...)}, nil, nil
 }
 
 // next advances every run by one batch, marking its entries in weights when weights is not nil.
