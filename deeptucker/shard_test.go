@@ -1,38 +1,12 @@
 package deeptucker
 
 import (
-	"errors"
 	"math"
-	"os"
 	"slices"
 	"testing"
 
-	"github.com/gomlx/gomlx/backends"
-
-	"github.com/deeptucker/deeptucker/deeptucker/backend"
+	"github.com/deeptucker/deeptucker/deeptucker/internal/xlatest"
 )
-
-// xlaCPU opens XLA's CPU plugin with n host devices, or skips when it is not installed (fails instead with
-// DEEPTUCKER_TEST_XLA=1).
-func xlaCPU(t *testing.T, n int) backends.Backend {
-	t.Helper()
-	config := ""
-	if c, err := backend.ParseConfig(os.Getenv(backend.EnvVar)); err == nil && c.Backend == backend.XLA && !c.IsCUDA() {
-		config = os.Getenv(backend.EnvVar)
-	}
-	b, err := backend.NewWithCPUDevices(config, n)
-	if err != nil {
-		if os.Getenv("DEEPTUCKER_TEST_XLA") != "1" && (errors.Is(err, backend.ErrPluginNotFound) || errors.Is(err, backend.ErrXLANotBuilt)) {
-			t.Skipf("no XLA CPU plugin: %v", err)
-		}
-		t.Fatal(err)
-	}
-	if b.NumDevices() != n {
-		t.Fatalf("%s has %d devices, want %d", backend.Describe(b), b.NumDevices(), n)
-	}
-	t.Cleanup(b.Finalize)
-	return b
-}
 
 // TestShardedFitEqualsUnsharded: on XLA CPU with 4 host devices, a Fit of 8 runs splits them over the devices
 // (2 each: parameters, optimizer moments, data and per-run bookkeeping split along the model axis, step
@@ -41,7 +15,7 @@ func xlaCPU(t *testing.T, n int) backends.Backend {
 // gradient descent with a run that diverges. 6 runs on 4 devices split over 3 of them; Adam's groups of 2
 // runs over 2.
 func TestShardedFitEqualsUnsharded(t *testing.T) {
-	four, one := xlaCPU(t, 4), xlaCPU(t, 1)
+	four, one := xlatest.CPUDevices(t, 4), xlatest.CPUDevices(t, 1)
 	shape := []int{5, 4, 3}
 	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
 	m := mustModel(t, NewModel(shape...).Depth(2).InitStd(0.1))

@@ -1,19 +1,16 @@
 package sharding
 
 import (
-	"errors"
 	"math"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/deeptucker/deeptucker/deeptucker/internal/xlatest"
+
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-
-	"github.com/deeptucker/deeptucker/deeptucker/backend"
 )
 
 // models is the batch of the tests; devices the XLA CPU devices it is split over (2 models each).
@@ -21,28 +18,6 @@ const (
 	models  = 8
 	devices = 4
 )
-
-// cpuDevices opens XLA's CPU plugin with n host devices, or skips when it is not installed (fails instead
-// with DEEPTUCKER_TEST_XLA=1).
-func cpuDevices(t *testing.T, n int) backends.Backend {
-	t.Helper()
-	config := ""
-	if c, err := backend.ParseConfig(os.Getenv(backend.EnvVar)); err == nil && c.Backend == backend.XLA && !c.IsCUDA() {
-		config = os.Getenv(backend.EnvVar)
-	}
-	b, err := backend.NewWithCPUDevices(config, n)
-	if err != nil {
-		if os.Getenv("DEEPTUCKER_TEST_XLA") != "1" && (errors.Is(err, backend.ErrPluginNotFound) || errors.Is(err, backend.ErrXLANotBuilt)) {
-			t.Skipf("no XLA CPU plugin: %v", err)
-		}
-		t.Fatal(err)
-	}
-	if b.NumDevices() != n {
-		t.Fatalf("%s has %d devices, want %d", backend.Describe(b), b.NumDevices(), n)
-	}
-	t.Cleanup(b.Finalize)
-	return b
-}
 
 func randomTensor(seed uint64, dims ...int) *tensors.Tensor {
 	rng := rand.New(rand.NewPCG(seed, 3))
@@ -88,7 +63,7 @@ func step(a, b, c *Node) (*Node, *Node) {
 // A graph.Exec with AutoSharding over a 1-D mesh, inputs and outputs split along the model axis, computes on
 // each device its own models, and the merged result equals the unsharded one.
 func TestShardedGraphEqualsUnsharded(t *testing.T) {
-	b := cpuDevices(t, devices)
+	b := xlatest.CPUDevices(t, devices)
 	plan, err := ForModels(devices, models)
 	if err != nil {
 		t.Fatal(err)
@@ -151,7 +126,7 @@ func TestShardedGraphEqualsUnsharded(t *testing.T) {
 // the output list, which GoMLX also applies to the function's outputs (Plan.Specs). A scalar that is only read
 // (the learning rate) is replicated.
 func TestShardedContextVariablesEqualUnsharded(t *testing.T) {
-	b := cpuDevices(t, devices)
+	b := xlatest.CPUDevices(t, devices)
 	plan, err := ForModels(devices, models)
 	if err != nil {
 		t.Fatal(err)
@@ -237,7 +212,7 @@ func TestShardedContextVariablesEqualUnsharded(t *testing.T) {
 // comparison of the tests above catches it; Plan.Specs avoids it. If this test fails after a GoMLX upgrade,
 // the upgrade fixed AggregateShards and Plan.Specs' note can go.
 func TestOneOutputSpecLosesShards(t *testing.T) {
-	b := cpuDevices(t, devices)
+	b := xlatest.CPUDevices(t, devices)
 	plan, err := ForModels(devices, models)
 	if err != nil {
 		t.Fatal(err)

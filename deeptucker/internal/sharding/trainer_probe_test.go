@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deeptucker/deeptucker/deeptucker/internal/xlatest"
+
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/distributed"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
@@ -92,7 +94,7 @@ func (d *fixedInput) Yield() (any, []*tensors.Tensor, []*tensors.Tensor, error) 
 // given. So a sharded Fit drives its step with context.Exec (TestShardedContextVariablesEqualUnsharded), not
 // train.Loop. Should a GoMLX upgrade make the trainer run, this test insists it then equals the unsharded run.
 func TestTrainerWithSplitVariables(t *testing.T) {
-	b := cpuDevices(t, devices)
+	b := xlatest.CPUDevices(t, devices)
 	plan, err := ForModels(devices, models)
 	if err != nil {
 		t.Fatal(err)
