@@ -88,7 +88,7 @@ notebook-smoke: setup ## run the display-helpers notebook kernel/testdata/smoke.
 test-xla-cpu: setup ## model tests and the quickstart notebook on XLA's CPU plugin (PyPI wheel, into .venv)
 	@backend="$$(bash deeptucker/backend/scripts/install-xla-cpu.sh)"; \
 	echo "test-xla-cpu: GOMLX_BACKEND=$$backend"; \
-	GOMLX_BACKEND="$$backend" DEEPTUCKER_TEST_XLA=1 go test ./deeptucker/...; \
+	GOMLX_BACKEND="$$backend" DEEPTUCKER_TEST_XLA=1 go test -short ./deeptucker/...; \
 	GOMLX_BACKEND="$$backend" DEEPTUCKER_NB_OUT=$(ROOT)/build/notebooks-xla-cpu DEEPTUCKER_PROFILE=ci \
 		bash kernel/run-notebooks.sh notebooks/00-quickstart.ipynb
 
