@@ -90,10 +90,13 @@
 // of bounds, whatever verdict the line shows. State the paper's claims this
 // way, with bounds that hold for the "ci" and the "full" profile alike.
 //
-// Commit notebooks with their outputs cleared (Edit > Clear Outputs of All
-// Cells); `make notebooks` writes executed copies to build/notebooks. Before
-// running them it checks the committed files (nbcheck -source): a saved output
-// is a warning locally and an error in CI.
+// Commit notebooks executed in the full profile: `make executed-notebooks`
+// runs them, stamps them (the profile and a hash of their code cells) and
+// copies them to notebooks/. `make notebooks` writes ci-profile executions to
+// build/notebooks; before running them it checks the committed files (nbcheck
+// -committed full): a stale or unstamped copy is a warning locally and an
+// error in CI. Test fixtures (kernel/testdata) stay committed with outputs
+// cleared (nbcheck -source).
 //
 // # Running notebooks
 //
