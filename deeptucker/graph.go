@@ -7,18 +7,12 @@ import (
 // Every node here carries a leading "model" axis of size M: M independent models share one graph and one
 // compiled step, and each contraction is batched over that axis.
 
-// reconstruct computes W = G ×_1 V(1) ··· ×_N V(N) for every model, shape [M, d_1..d_N].
-// cols[n] holds the columns of V(n) as rows, [M, r_n, d_n] (factorChain's first element), or nil for a mode of depth 0 (left as the core's).
-//
-// Each mode product contracts axis 1 of the running tensor with the columns' axis 1, batched over models;
-// DotGeneral puts the new axis last, so after N products the axes are back in order with no transpose.
-func reconstruct(m *Model, core *Node, cols []*Node) *Node {
-	w, _ := reconstructWithPrefixes(m, core, cols)
-	return w
-}
-
-// reconstructWithPrefixes is reconstruct that also returns the partial products prefixes[n] = the core after
-// the products of modes 0..n-1 (nil for a diagonal core): the backward pass of mode n starts from them.
+// reconstructWithPrefixes computes W = G ×_1 V(1) ··· ×_N V(N) for every model, shape [M, d_1..d_N], and the
+// partial products prefixes[n] = the core after the products of modes 0..n-1 (nil for a diagonal core): the
+// backward pass of mode n starts from them. cols[n] holds the columns of V(n) as rows, [M, r_n, d_n], or nil
+// for a mode of depth 0 (left as the core's). Each mode product contracts axis 1 of the running tensor with
+// the columns' axis 1, batched over models; DotGeneral puts the new axis last, so after N products the axes
+// are back in order with no transpose.
 func reconstructWithPrefixes(m *Model, core *Node, cols []*Node) (*Node, []*Node) {
 	if m.Diagonal {
 		return reconstructCP(core, cols), nil
