@@ -2,6 +2,7 @@ package deeptucker
 
 import (
 	"fmt"
+	"slices"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -34,55 +35,59 @@ func moveAxis1Last(x *Node) *Node {
 	return TransposeAllAxes(x, perm...)
 }
 
-// multiModeProduct applies, mode by mode from mode `from` on, x ×_n M_n where mats[n] holds M_n's rows as
-// [M, r, d] (the columns of V(n) as rows): contractAxis 1 computes x ×_n V(n) (r -> d), contractAxis 2 computes
-// x ×_n V(n)^T (d -> r). A nil entry, or skip == n, leaves mode n as it is.
-func multiModeProduct(x *Node, mats []*Node, contractAxis, skip, from int) *Node {
-	for n := from; n < len(mats); n++ {
-		v := mats[n]
-		if v == nil || n == skip {
-			x = moveAxis1Last(x)
-			continue
-		}
-		x = DotGeneral(x, []int{1}, []int{0}, v, []int{contractAxis}, []int{0})
-	}
-	return x
-}
-
 // backwardGraph returns the gradient of the data term for every parameter variable, given the forward pass
 // and the gradient of the loss with respect to W (fwd.residual, [M, d_1..d_N]), for a (non-diagonal) Tucker
-// core:
+// core. With T_0 = G, T_{n+1} = T_n ×_n V(n) the forward pass's partial products (fwd.prefixes) and
+// S_{n+1} = ∂L/∂T_{n+1} (S_N = R), it walks the modes back, as reverse-mode differentiation would:
 //
-//	∂L/∂G     = R ×_1 V(1)^T ··· ×_N V(N)^T
-//	∂L/∂V(n)  = R_(n) · (G ×_{k≠n} V(k))_(n)^T          (one contraction over every axis but n)
+//	∂L/∂V(n)  = S_{n+1} · T_n contracted over every mode but n      (modes < n sized d, modes > n sized r)
+//	S_n       = S_{n+1} ×_n V(n)^T,                    ∂L/∂G = S_0
 //	∂L/∂A_i   = g_{i-1} ⊗ u_i,  g_i = A_i^T g_{i-1},  g_0 = ∂L/∂v,  ∂L/∂w = g_k   (per column, batched)
 //
-// G ×_{k≠n} V(k) starts from the forward pass's product of modes 0..n-1 (fwd.prefixes[n]), so only the modes
-// after n are multiplied again.
+// 2N contractions in all, each as large as a forward mode product: nothing the forward pass built is computed
+// again.
 func (s *session) backwardGraph(fwd *forwardPass) map[*context.Variable]*Node {
 	grads := make(map[*context.Variable]*Node)
 	cols := columnsOf(fwd.chains)
-	residual := fwd.residual
-	grads[s.core] = multiModeProduct(residual, cols, 2, -1, 0)
-	for n, chain := range fwd.chains {
+	order := len(cols)
+	// sens is S_{n+1}; modes[i] is the mode on its axis i+1 (DotGeneral puts free axes after the batch axis,
+	// in operand order, so the layout moves as the modes are taken).
+	sens, modes := fwd.residual, make([]int, order)
+	for n := range modes {
+		modes[n] = n
+	}
+	for n := order - 1; n >= 0; n-- {
+		chain := fwd.chains[n]
 		if chain == nil {
-			continue
+			continue // depth 0: T_{n+1} is T_n, S_n is S_{n+1}
 		}
-		partial := multiModeProduct(fwd.prefixes[n], cols, 1, n, n) // [M, d_1.., r_n (at n), ..d_N]
-		axes := make([]int, 0, residual.Rank()-2)
-		for k := 1; k < residual.Rank(); k++ {
-			if k != n+1 {
-				axes = append(axes, k)
+		// T_n = fwd.prefixes[n] holds modes n..N-1 (still r) then 0..n-1 (already d), see reconstructWithPrefixes.
+		var prefixAxes, sensAxes []int
+		for k := range order {
+			if k != n {
+				prefixAxes = append(prefixAxes, 1+(k-n+order)%order)
+				sensAxes = append(sensAxes, 1+slices.Index(modes, k))
 			}
 		}
-		g := DotGeneral(partial, axes, []int{0}, residual, axes, []int{0}) // [M, r_n, d_n]
+		g := DotGeneral(fwd.prefixes[n], prefixAxes, []int{0}, sens, sensAxes, []int{0}) // [M, r_n, d_n]
 		for i, a := range s.a[n] {
-			aNode := a.ValueGraph(residual.Graph())
+			aNode := a.ValueGraph(sens.Graph())
 			grads[a] = DotGeneral(g, nil, []int{0, 1}, chain[i+1], nil, []int{0, 1})
 			g = DotGeneral(aNode, []int{2}, []int{0, 1}, g, []int{2}, []int{0, 1})
 		}
 		grads[s.w[n]] = g
+		// S_n: the columns first, so mode n (now r_n) leads and, after all modes, the core's order is back.
+		sens = DotGeneral(cols[n], []int{2}, []int{0}, sens, []int{1 + slices.Index(modes, n)}, []int{0})
+		modes = append([]int{n}, slices.Delete(modes, slices.Index(modes, n), slices.Index(modes, n)+1)...)
 	}
+	if !slices.IsSorted(modes) { // only when a mode of depth 0 was skipped
+		perm := make([]int, order+1)
+		for k := range order {
+			perm[k+1] = 1 + slices.Index(modes, k)
+		}
+		sens = TransposeAllAxes(sens, perm...)
+	}
+	grads[s.core] = sens
 	return grads
 }
 

@@ -29,14 +29,24 @@ type Model struct {
 
 // ModelBuilder configures a Model; finish with Done.
 type ModelBuilder struct {
-	m   Model
-	err error
+	m       Model
+	autoStd bool // no std was set: Done picks DefaultInitStd
+	err     error
 }
 
+// DefaultInitRMS is the root-mean-square entry of the initial reconstruction W that the default init aims at.
+// W is a product of 1 + D_1 + ... + D_N random factors, so one fixed std makes W vanish with order and depth:
+// at std 0.05 a 6x5x4x3 model of depth 3 starts with entries around 1e-13, where gradients fall below Adam's
+// epsilon and the run never moves. Fixing W's scale instead keeps the start small (the implicit
+// regularisation needs a small init) at every order and depth; 1e-4 gives std 0.042 for a 10x10x10 model of
+// depth 1 and 0.25 for the 6x5x4x3 one of depth 3. It assumes data of order-one scale.
+const DefaultInitRMS = 1e-4
+
 // NewModel starts a model for data of the given shape: order N >= 2, depth 1 on every mode, a full core
-// (the paper's over-parameterised setting), Gaussian init with std 0.05.
+// (the paper's over-parameterised setting), Gaussian init with DefaultInitStd (unless InitStd, Balanced or
+// Init sets a std).
 func NewModel(shape ...int) *ModelBuilder {
-	b := &ModelBuilder{m: Model{Shape: append([]int(nil), shape...), Init: GaussianInit, InitStd: 0.05}}
+	b := &ModelBuilder{m: Model{Shape: append([]int(nil), shape...), Init: GaussianInit}, autoStd: true}
 	b.m.Depths = make([]int, len(shape))
 	for n := range b.m.Depths {
 		b.m.Depths[n] = 1
@@ -92,6 +102,7 @@ func (b *ModelBuilder) Diagonal(r int) *ModelBuilder {
 // InitStd sets the Gaussian init's standard deviation.
 func (b *ModelBuilder) InitStd(std float64) *ModelBuilder {
 	b.m.InitStd = std
+	b.autoStd = false
 	return b
 }
 
@@ -99,6 +110,7 @@ func (b *ModelBuilder) InitStd(std float64) *ModelBuilder {
 func (b *ModelBuilder) Balanced(std float64) *ModelBuilder {
 	b.m.Init = BalancedInit
 	b.m.InitStd = std
+	b.autoStd = false
 	return b
 }
 
@@ -106,6 +118,7 @@ func (b *ModelBuilder) Balanced(std float64) *ModelBuilder {
 func (b *ModelBuilder) Init(scheme InitScheme, std float64) *ModelBuilder {
 	b.m.Init = scheme
 	b.m.InitStd = std
+	b.autoStd = false
 	return b
 }
 
@@ -115,6 +128,13 @@ func (b *ModelBuilder) Done() (*Model, error) {
 		return nil, b.err
 	}
 	m := b.m
+	if b.autoStd {
+		m.InitStd = 1 // a placeholder so that Validate checks the rest; the default needs a valid shape
+		if err := m.Validate(); err != nil {
+			return nil, err
+		}
+		m.InitStd = DefaultInitStd(&m)
+	}
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
@@ -170,6 +190,29 @@ func (m *Model) Validate() error {
 		return err
 	}
 	return nil
+}
+
+// DefaultInitStd is the std at which a Gaussian init (every parameter drawn with it) gives an initial
+// reconstruction whose entries have root-mean-square DefaultInitRMS, in expectation over the draw (see
+// InitStdForRMS).
+func DefaultInitStd(m *Model) float64 { return InitStdForRMS(m, DefaultInitRMS) }
+
+// InitStdForRMS returns the std s at which a Gaussian init gives W entries of root-mean-square rms. A column
+// of V(n) is D_n - 1 matrices (d_n x d_n) times a vector, so its entries have variance d_n^(D_n-1)·s^(2·D_n);
+// W sums C = r_1···r_N (R for a diagonal core) independent products of a core entry and one such entry per
+// mode, so var(W) = C·∏ d_n^(D_n-1)·s^(2(1+ΣD_n)), solved here for s. Modes of depth 0 contribute nothing.
+func InitStdForRMS(m *Model, rms float64) float64 {
+	logC, power := 0.0, 1.0 // log of C·∏ d_n^(D_n-1); the number of factors of s² in var(W)
+	for n, r := range m.CoreShape {
+		if !m.Diagonal || n == 0 {
+			logC += math.Log(float64(r))
+		}
+		if d := m.Depths[n]; d > 0 {
+			logC += float64(d-1) * math.Log(float64(m.Shape[n]))
+			power += float64(d)
+		}
+	}
+	return math.Exp((2*math.Log(rms) - logC) / (2 * power))
 }
 
 func checkStd(std float64) error {

@@ -25,6 +25,8 @@ type Result struct {
 	// compiled call (several steps each), divided by its steps.
 	Elapsed        time.Duration
 	StepsPerSecond float64
+	// StepsPerCall is how many steps each compiled call ran (Training.StepsPerCall, or the automatic choice).
+	StepsPerCall int
 	// Backend names the GoMLX backend that ran the steps; Gradients says how the data term's gradient was
 	// taken: "closed-form" or "autodiff".
 	Backend   string
@@ -63,8 +65,8 @@ func (r *RunResult) Final() Record {
 	return r.Records[len(r.Records)-1]
 }
 
-func (s *session) result(steps int, elapsed time.Duration, stepsPerSecond float64) (*Result, error) {
-	res := &Result{Model: s.model, Training: s.training, Steps: steps, Elapsed: elapsed, StepsPerSecond: stepsPerSecond,
+func (s *session) result(steps int, elapsed time.Duration, stepsPerSecond float64, stepsPerCall int) (*Result, error) {
+	res := &Result{Model: s.model, Training: s.training, Steps: steps, Elapsed: elapsed, StepsPerSecond: stepsPerSecond, StepsPerCall: stepsPerCall,
 		Backend: backend.Name(s.backend), Gradients: s.gradients}
 	finals, err := s.finalTensors()
 	if err != nil {

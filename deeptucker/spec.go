@@ -160,7 +160,7 @@ func hashMask(h hash.Hash, m *multilinear.Mask) {
 // init scheme thus changes the key even when its name did not.
 func Behaviour(m *Model, t *Training) (string, error) {
 	probe := *t
-	probe.Steps, probe.RecordEvery, probe.Tol, probe.OnRecord, probe.BatchSize = 2, 1, 0, nil, 0
+	probe.Steps, probe.RecordEvery, probe.Tol, probe.OnRecord, probe.BatchSize, probe.StepsPerCall = 2, 1, 0, nil, 0, 0
 	x := multilinear.New(m.Shape...)
 	rng := newRNG(20240501)
 	for i := range x.Data {

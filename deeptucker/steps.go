@@ -11,7 +11,11 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 )
 
-// maxStepsPerCall caps how many training steps one compiled call unrolls. A call costs a fixed overhead
+// maxExplicitStepsPerCall caps Training.StepsPerCall: beyond it the graph, and its compile time, grow for
+// no measurable gain.
+const maxExplicitStepsPerCall = 64
+
+// maxStepsPerCall caps how many training steps one compiled call unrolls when Training.StepsPerCall is 0. A call costs a fixed overhead
 // (launch, argument and buffer handling) that dominates small models; unrolling amortises it, while the
 // graph, and XLA's compile time, grow with every step unrolled.
 const maxStepsPerCall = 16
@@ -122,7 +126,10 @@ func (s *session) fit() (*Result, error) {
 	}
 	opt := s.optimizer()
 	every := s.training.RecordEvery
-	k := stepsPerCall(every, s.training.Steps)
+	k := s.training.StepsPerCall
+	if k == 0 {
+		k = stepsPerCall(every, s.training.Steps)
+	}
 	if d := shardDevices(s.backend, s.numRuns); d > 1 {
 		if err := s.prepareSharding(opt, d); err != nil {
 			return nil, err
@@ -175,5 +182,5 @@ func (s *session) fit() (*Result, error) {
 	if d := medianDuration(durations); d > 0 {
 		stepsPerSecond = float64(k) / d.Seconds()
 	}
-	return s.result(step, time.Since(start), stepsPerSecond)
+	return s.result(step, time.Since(start), stepsPerSecond, k)
 }

@@ -2,6 +2,7 @@ package deeptucker
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -112,6 +113,43 @@ func TestStepsPerCallEqualSingleSteps(t *testing.T) {
 		fewer := fit(c.b().Steps(39).RecordEvery(1), c.runs)
 		if fewer.Runs[0].W.Data[0] == single.Runs[0].W.Data[0] {
 			t.Errorf("%s: 39 steps end where 40 do; the comparison would not see a missing step", c.name)
+		}
+	}
+}
+
+// TestStepsPerCallOption: the public option unrolls where the automatic choice would not (a short Fit: one
+// step per call) and ends bit for bit where single steps end; a value that does not
+// divide RecordEvery, or a negative one, is refused by name. Negative control: 31 steps end elsewhere.
+func TestStepsPerCallOption(t *testing.T) {
+	b, err := backendFor("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shape := []int{5, 4, 3}
+	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
+	train, held := splitMask(shape, 0.7, 1)
+	m := mustModel(t, NewModel(shape...).Depth(2).InitStd(0.1))
+	runs := []Run{{Target: x, Train: train, HeldOut: held, Seed: 1}}
+	fit := func(steps, k int) *Result {
+		t.Helper()
+		res, err := fitOn(b, m, mustTraining(t, NewTraining().Adam(1e-2).Steps(steps).RecordEvery(16).StepsPerCall(k)), runs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	single, unrolled := fit(32, 1), fit(32, 8)
+	if auto := fit(32, 0); auto.StepsPerCall != 1 || unrolled.StepsPerCall != 8 {
+		t.Fatalf("steps per call: automatic %d (want 1 for a short Fit), asked 8 got %d", auto.StepsPerCall, unrolled.StepsPerCall)
+	}
+	sameBits(t, "W with 8 steps per call", single.Runs[0].W.Data, unrolled.Runs[0].W.Data)
+	if fit(31, 8).Runs[0].W.Data[0] == single.Runs[0].W.Data[0] {
+		t.Error("31 steps end where 32 do; the comparison would not see a missing step")
+	}
+	for _, k := range []int{-1, 5, 128} {
+		_, err := NewTraining().RecordEvery(16).StepsPerCall(k).Done()
+		if err == nil || !strings.Contains(err.Error(), "StepsPerCall") {
+			t.Errorf("StepsPerCall(%d) with RecordEvery 16: error %v, want one naming StepsPerCall", k, err)
 		}
 	}
 }

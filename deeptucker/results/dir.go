@@ -60,10 +60,12 @@ func RepoRoot(dir string) (string, error) {
 }
 
 // Dir returns (and creates) the folder of a notebook's results:
-// $DEEPTUCKER_RESULTS_DIR/<profile>/<notebook> if the variable is set, else
-// <repo>/build/results/<profile>/<notebook>, <repo> being found from the
-// working directory. The profile is part of the path so that a quick ci run
-// never stands in for a full one. Delete the folder to recompute everything.
+// $DEEPTUCKER_RESULTS_DIR/<profile>/<notebook> if the variable is set, else, <repo> being found from the
+// working directory, <repo>/notebooks/results/full/<notebook> for the full profile (committed with the
+// executed notebooks, so a clone re-renders every figure without training and a changed setting trains only
+// the runs it touches) and <repo>/build/results/ci/<notebook> for ci (a scratch workload, never committed).
+// The profile is part of the path so that a quick ci run never stands in for a full one. Delete the folder to
+// recompute everything.
 func Dir(notebook string) (string, error) {
 	if notebook == "" || strings.ContainsAny(notebook, `/\`) || notebook == "." || notebook == ".." {
 		return "", fmt.Errorf("results: notebook name %q must be non-empty and hold no path separator", notebook)
@@ -83,6 +85,9 @@ func Dir(notebook string) (string, error) {
 			return "", fmt.Errorf("%w (set %s to choose where results go)", err, ResultsEnv)
 		}
 		base = filepath.Join(root, "build", "results")
+		if profile == ProfileFull {
+			base = filepath.Join(root, "notebooks", "results")
+		}
 	}
 	dir := filepath.Join(base, profile, notebook)
 	if err := os.MkdirAll(dir, 0o755); err != nil {

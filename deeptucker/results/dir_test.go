@@ -58,3 +58,31 @@ func TestRepoRootFindsThisModule(t *testing.T) {
 		t.Error("RepoRoot outside the module must fail")
 	}
 }
+
+// TestDirDefaults: without DEEPTUCKER_RESULTS_DIR, full results go where they are committed (notebooks/results)
+// and ci results into build/, both found from a working directory below the repository root.
+func TestDirDefaults(t *testing.T) {
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "go.mod"), []byte(modulePath+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(root, "notebooks")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(sub)
+	t.Setenv(ResultsEnv, "")
+	for profile, want := range map[string]string{
+		"full": filepath.Join(root, "notebooks", "results", "full", "03-il2"),
+		"ci":   filepath.Join(root, "build", "results", "ci", "03-il2"),
+	} {
+		t.Setenv(ProfileEnv, profile)
+		got, err := Dir("03-il2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if real, _ := filepath.EvalSymlinks(got); got != want && real != want {
+			t.Errorf("profile %s: Dir = %s, want %s", profile, got, want)
+		}
+	}
+}

@@ -35,8 +35,9 @@
 //
 // # Where results live, and how to clear them
 //
-// Dir(notebook) is $DEEPTUCKER_RESULTS_DIR/<profile>/<notebook>, or
-// <repo>/build/results/<profile>/<notebook> when the variable is unset; the
+// Dir(notebook) is $DEEPTUCKER_RESULTS_DIR/<profile>/<notebook>, or, when
+// the variable is unset, <repo>/notebooks/results/full/<notebook> (committed
+// beside the executed notebooks) or <repo>/build/results/ci/<notebook>; the
 // profile is DEEPTUCKER_PROFILE ("ci" or "full", unset meaning "full"; any
 // other value is an error). Results are never cleared automatically, and
 // stale rows are harmless (their keys are never asked for again). To clear

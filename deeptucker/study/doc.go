@@ -6,8 +6,9 @@
 //
 // # How results are kept
 //
-// Every run a notebook trains is stored in <results>/<profile>/<notebook>/runs.jsonl (package results: the
-// folder is build/results, or $DEEPTUCKER_RESULTS_DIR) under the hash of its deeptucker.RunSpec: the model, the
+// Every run a notebook trains is stored in <folder>/runs.jsonl, results.Dir(notebook): notebooks/results/full/
+// <notebook> (committed) in the full profile, build/results/ci/<notebook> in ci, or under
+// $DEEPTUCKER_RESULTS_DIR; each row under the hash of its deeptucker.RunSpec: the model, the
 // training (optimizer and every hyper-parameter, steps, batch, tolerance, dtype, record interval, objective
 // terms and diagnostics, and a behavioural fingerprint of those functions), the run (seed, init std, learning
 // rate), and SHA-256 fingerprints of its data, masks and starting parameters. Each row carries that spec as

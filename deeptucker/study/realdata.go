@@ -2,6 +2,7 @@ package study
 
 import (
 	"fmt"
+	"math"
 	"sort"
 
 	"github.com/deeptucker/deeptucker/kernel"
@@ -98,4 +99,61 @@ func HOOICalibration(problems []*Problem, group func(*Problem) string, ranks [][
 // CalibrationKey names a mean of HOOICalibration.
 func CalibrationKey(group string, rank []int, v HOOIVariant) string {
 	return fmt.Sprintf("%s %v %s", group, rank, v)
+}
+
+// R2Summary is one row of R2Table: the runs of one data group at one depth. Final and EarlyStopped describe
+// the runs that did not fail (stuck or diverged runs are counted in Failed and left out, as the paper leaves
+// out runs that did not train); EarlyStopped has only NaNs without a validation mask.
+type R2Summary struct {
+	Group               string
+	Depth, Runs, Failed int
+	Final, EarlyStopped Stats
+}
+
+// R2Table summarises a sweep's held-out R2 per data group (group maps an outcome's label to its row) and
+// depth: runs (failed), final R2 as mean ± sd and median, the early-stopped R2 (lowest validation error; a
+// column only when some run had a validation mask), the best record of each run (it peeks at the held-out
+// entries: an upper bound, labelled so) and the R2 over all entries (a diagnostic of the fit).
+func R2Table(outs []Outcome, group func(label string) string) (kernel.Table, []R2Summary) {
+	early := false
+	for _, o := range outs {
+		early = early || !math.IsNaN(float64(o.EarlyStoppedR2))
+	}
+	t := kernel.Table{Headers: []string{"data", "depth", "runs (failed)", "final R2", "median final R2"}}
+	if early {
+		t.Headers = append(t.Headers, "early-stopped R2 (validation)")
+	}
+	t.Headers = append(t.Headers, "best record (upper bound, peeks at held-out)", "R2 over all entries (diagnostic)")
+	var rows []R2Summary
+	keys, groups := GroupBy(outs, func(o Outcome) string { return group(o.Label) })
+	for _, k := range keys {
+		depths, byDepth := GroupBy(groups[k], func(o Outcome) int { return o.Depth })
+		sort.Ints(depths)
+		for _, d := range depths {
+			runs := byDepth[d]
+			ok := Filter(runs, func(o Outcome) bool { return !o.Failed() })
+			final := Values(ok, HeldOutR2)
+			s := R2Summary{Group: k, Depth: d, Runs: len(runs), Failed: len(runs) - len(ok), Final: Describe(final),
+				EarlyStopped: Describe(Values(ok, func(o Outcome) float64 { return float64(o.EarlyStoppedR2) }))}
+			rows = append(rows, s)
+			cells := []any{k, d, fmt.Sprintf("%d (%d)", s.Runs, s.Failed), kernel.MeanSD(final), s.Final.Median}
+			if early {
+				cells = append(cells, kernel.MeanSD(Values(ok, func(o Outcome) float64 { return float64(o.EarlyStoppedR2) })))
+			}
+			cells = append(cells, kernel.MeanSD(Values(ok, func(o Outcome) float64 { return float64(o.BestR2) })),
+				kernel.MeanSD(Values(ok, func(o Outcome) float64 { return float64(o.AllR2) })))
+			t.Rows = append(t.Rows, kernel.Row(cells...))
+		}
+	}
+	return t, rows
+}
+
+// Summary returns the row of group at depth, or a row of NaN statistics (N = 0) when there is none.
+func Summary(rows []R2Summary, group string, depth int) R2Summary {
+	for _, r := range rows {
+		if r.Group == group && r.Depth == depth {
+			return r
+		}
+	}
+	return R2Summary{Group: group, Depth: depth, Final: Describe(nil), EarlyStopped: Describe(nil)}
 }

@@ -48,14 +48,13 @@ func TestStepFLOPsByHand(t *testing.T) {
 		p    problem
 		want flopCount
 	}{
-		// d = r = 10, k = 2: chains 3·2·2·10·100; W 3·2·10·1000; loss 7·1000; ∂G 3·20000; partials (modes after
-		// n only: the forward pass has the rest) 2·20000 + 20000 + 0, ∂V 3·2·10·1000, layers 3·2·3·1000;
-		// Adam 14·(1000 + 3·(100 + 2·1000)).
-		{problems[1], flopCount{Forward: 12_000 + 60_000, Loss: 7_000, Backward: 60_000 + 60_000 + 60_000 + 18_000, Adam: 14 * 7_300}},
-		// d = 50, r = 10, k = 2: chains 3·2·2·10·2500; W 2·10·(5000 + 25000 + 125000); loss 7·125000;
-		// ∂G 2·50·(25000 + 5000 + 1000); partials (100000 + 500000) + 500000 + 0; ∂V 3·2·10·125000;
-		// layers 3·2·3·25000; Adam 14·(1000 + 3·(500 + 2·25000)).
-		{problems[4], flopCount{Forward: 300_000 + 3_100_000, Loss: 875_000, Backward: 3_100_000 + 1_100_000 + 7_500_000 + 450_000, Adam: 14 * 152_500}},
+		// d = r = 10, k = 2: chains 3·2·2·10·100; W 3·2·10·1000; loss 7·1000; per mode ∂V(n) and S_n, 2·10·1000
+		// each; layers 3·2·3·1000; Adam 14·(1000 + 3·(100 + 2·1000)).
+		{problems[1], flopCount{Forward: 12_000 + 60_000, Loss: 7_000, Backward: 3*(20_000+20_000) + 18_000, Adam: 14 * 7_300}},
+		// d = 50, r = 10, k = 2: chains 3·2·2·10·2500; W 2·10·(5000 + 25000 + 125000); loss 7·125000; per mode
+		// ∂V(n) and S_n, each the forward product's 2·10·(5000, 25000, 125000); layers 3·2·3·25000;
+		// Adam 14·(1000 + 3·(500 + 2·25000)).
+		{problems[4], flopCount{Forward: 300_000 + 3_100_000, Loss: 875_000, Backward: 2*(100_000+500_000+2_500_000) + 450_000, Adam: 14 * 152_500}},
 	} {
 		m, err := tc.p.model()
 		if err != nil {

@@ -10,14 +10,14 @@ import "github.com/deeptucker/deeptucker/deeptucker"
 //	forward   factor chains       Σ_n k_n · 2 r_n d_n²                 (v ← A v per column and layer)
 //	          W = G ×_1 V(1)···   Σ_n 2 r_n · X(d_1..d_n, r_{n+1}..r_N) (mode products in order, r_n → d_n)
 //	          loss and ∂L/∂W      7 P                                  (W−A, ·mask, ·2, ·1/|Ω|, ·(W−A), ·1/|Ω|, Σ)
-//	backward  ∂L/∂G               Σ_n 2 d_n · X(r_1..r_n, d_{n+1}..d_N) (R ×_n V(n)^T in order, d_n → r_n)
-//	          per mode n: G ×_{k≠n} V(k)   Σ_{k>n} 2 r_k · X(dims after the product)  (modes < n reused from the forward pass)
-//	                      ∂L/∂V(n)         2 r_n P
+//	backward  per mode n, last to first: ∂L/∂V(n) (S_{n+1} with T_n) and S_n = S_{n+1} ×_n V(n)^T, each
+//	                      2 r_n · X(d_1..d_n, r_{n+1}..r_N), the size of forward mode product n; S_0 = ∂L/∂G
 //	                      per layer i      r_n d_n² (∂L/∂A_i = g ⊗ u) + 2 r_n d_n² (g ← A_iᵀ g)
 //	Adam      per parameter       14     (m: 3, m̂: 1, v: 4, v̂: 1, √, +ε, ·lr, ÷, p−: 5)
 //
-// This follows gradients.go as of this commit (the backward pass of mode n starts from the forward pass's
-// product of modes 0..n-1): when the step changes (fusing Adam, say), change the count with it. Reductions over a contraction's result and the scalar
+// This follows gradients.go as of this commit (the backward pass walks the modes back through the forward
+// pass's partial products T_n, as reverse-mode differentiation does): when the step changes (fusing Adam,
+// say), change the count with it. Reductions over a contraction's result and the scalar
 // work of the step (bias corrections, the step counter) are left out; they do not grow with the model.
 type flopCount struct {
 	Forward, Loss, Backward, Adam int64
@@ -53,14 +53,13 @@ func stepFLOPs(m *deeptucker.Model) flopCount {
 		k := int64(m.Depths[n] - 1)
 		rd2 := int64(r[n]) * int64(d[n]) * int64(d[n])
 		f.Forward += k * 2 * rd2
-		// The forward pass's prefix: modes 0..n-1 already turned into d, the rest still r.
-		prefix := append(append([]int(nil), d[:n]...), r[n:]...)
-		f.Backward += modeProducts(prefix, d, n, n) + 2*int64(r[n])*P + k*3*rd2
+		f.Backward += k * 3 * rd2
 		params += int64(r[n]*d[n]) + k*rd2
 	}
-	f.Forward += modeProducts(r, d, -1, 0)
+	products := modeProducts(r, d, -1, 0)
+	f.Forward += products
 	f.Loss = 7 * P
-	f.Backward += modeProducts(d, r, -1, 0)
+	f.Backward += 2 * products
 	f.Adam = 14 * params
 	return f
 }

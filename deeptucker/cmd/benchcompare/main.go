@@ -41,6 +41,10 @@ const (
 	checkTol   = 1e-10
 )
 
+// stepsPerCall is Training.StepsPerCall for the timed Fits: a measurement is of steady-state speed, as the
+// reference's (compilation excluded), so ours unroll as a long Fit may; 16 divides every window (fitWindow).
+var stepsPerCall = 16
+
 // refName labels the reference's column.
 const refName = "JAX jit+vmap"
 
@@ -50,6 +54,7 @@ func main() {
 	backendList := flag.String("backends", "go,xla:cpu", "our backends to time, as GOMLX_BACKEND values")
 	python := flag.String("python", "", "Python with JAX for the reference (default <repo>/.venv/bin/python; \"none\" to skip)")
 	rows := flag.String("problems", "", "comma-separated rows to run, 1-based (default all)")
+	flag.IntVar(&stepsPerCall, "steps-per-call", stepsPerCall, "our training steps per compiled call (Training.StepsPerCall; divides 16)")
 	outDir := flag.String("out", "", "directory for the exported problems and results.json (default <repo>/build/bench)")
 	flag.Parse()
 	if err := run(*rounds, *seconds, strings.Split(*backendList, ","), *python, *rows, *outDir); err != nil {
@@ -226,7 +231,7 @@ func prepare(p problem, backends []string, ref *reference, dir string) (*row, er
 		return nil, err
 	}
 	for _, name := range backends {
-		c := &cell{Window: p.Window}
+		c := &cell{Window: fitWindow(p.Window)}
 		r.Cells[name] = c
 		got, err := ourLosses(p, name, checkSteps)
 		if err != nil {
@@ -260,7 +265,7 @@ func ourLosses(p problem, backendConfig string, steps int) ([][]float64, error) 
 	if err != nil {
 		return nil, err
 	}
-	tr, err := training(steps, 1, nil)
+	tr, err := training(steps, 1, 0, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -330,7 +335,7 @@ func measure(p problem, name string, window int, ref *reference, dir string) (ra
 		return 0, 0, err
 	}
 	var at [2]time.Time
-	tr, err := training(2*window, window, func(step int, _ []deeptucker.Record) {
+	tr, err := training(2*window, window, stepsPerCall, func(step int, _ []deeptucker.Record) {
 		switch step {
 		case window:
 			at[0] = time.Now()
@@ -352,8 +357,7 @@ func measure(p problem, name string, window int, ref *reference, dir string) (ra
 }
 
 // fitWindow rounds a window up to a multiple of 16 steps: Fit records every window steps, and the steps it
-// unrolls per compiled call divide RecordEvery (up to 16, for budgets of 65,536 steps and more), so a
-// window never forces one step per call where a long run would unroll.
+// runs per compiled call (stepsPerCall) must divide RecordEvery.
 func fitWindow(steps int) int { return (steps + 15) / 16 * 16 }
 
 func maxRelDiff(got, want [][]float64) float64 {

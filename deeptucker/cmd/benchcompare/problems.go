@@ -66,9 +66,9 @@ func (p problem) model() (*deeptucker.Model, error) {
 }
 
 // training returns Adam, full batch, float64, with the given step budget and record interval.
-func training(steps, recordEvery int, onRecord func(int, []deeptucker.Record)) (*deeptucker.Training, error) {
+func training(steps, recordEvery, stepsPerCall int, onRecord func(int, []deeptucker.Record)) (*deeptucker.Training, error) {
 	b := deeptucker.NewTraining().Adam(learningRate).Betas(beta1, beta2).Epsilon(adamEps).Float64().
-		Steps(steps).RecordEvery(recordEvery)
+		Steps(steps).RecordEvery(recordEvery).StepsPerCall(stepsPerCall)
 	if onRecord != nil {
 		b.OnRecord(onRecord)
 	}

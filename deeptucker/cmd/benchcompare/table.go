@@ -12,8 +12,8 @@ import (
 // of our backends over the reference), go/xla:cpu, and the FLOPs per model-step.
 func printTable(w io.Writer, table []*row, backends []string, withRef bool, rounds int, start time.Time, loadStart, loadEnd string) {
 	fmt.Fprintf(w, "\n%s; %s; load average %s at start, %s at end; %d rounds (plus one to calibrate), medians; "+
-		"model-steps/s, float64, Adam, full batch.\n\n",
-		start.UTC().Format("2006-01-02 15:04 MST"), machine(), loadStart, loadEnd, rounds)
+		"model-steps/s, float64, Adam, full batch; ours %d steps per compiled call.\n\n",
+		start.UTC().Format("2006-01-02 15:04 MST"), machine(), loadStart, loadEnd, rounds, stepsPerCall)
 	header := []string{"problem"}
 	header = append(header, backends...)
 	if withRef {
