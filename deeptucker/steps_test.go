@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/gomlx/gomlx/backends"
 )
 
 // TestStepsPerCall: records fall on call boundaries, so a call runs a divisor of RecordEvery steps, at most
@@ -33,15 +35,9 @@ func TestStepsPerCall(t *testing.T) {
 func TestStepsPerCallEqualSingleSteps(t *testing.T) {
 	defer func(n int) { unrollAfter = n }(unrollAfter)
 	unrollAfter = 1 // unroll short Fits too
-	b, err := backendFor("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	shape := []int{5, 4, 3}
-	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
-	train, held := splitMask(shape, 0.7, 1)
-	m := mustModel(t, NewModel(shape...).Depth(2).InitStd(0.1))
-	runs := []Run{{Target: x, Train: train, HeldOut: held, Seed: 1}, {Target: x, Train: train, HeldOut: held, Seed: 2, InitStd: 0.3}}
+	b, m, runs := stepsFixture(t)
+	runs = append(runs, Run{Target: runs[0].Target, Train: runs[0].Train, HeldOut: runs[0].HeldOut, Seed: 2, InitStd: 0.3})
+	x, train, held := runs[0].Target, runs[0].Train, runs[0].HeldOut
 	diverging := append(runs, Run{Target: x, Train: train, HeldOut: held, Seed: 3, LearningRate: 1e6})
 	cases := []struct {
 		name string
@@ -121,15 +117,7 @@ func TestStepsPerCallEqualSingleSteps(t *testing.T) {
 // step per call) and ends bit for bit where single steps end; a value that does not
 // divide RecordEvery, or a negative one, is refused by name. Negative control: 31 steps end elsewhere.
 func TestStepsPerCallOption(t *testing.T) {
-	b, err := backendFor("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	shape := []int{5, 4, 3}
-	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
-	train, held := splitMask(shape, 0.7, 1)
-	m := mustModel(t, NewModel(shape...).Depth(2).InitStd(0.1))
-	runs := []Run{{Target: x, Train: train, HeldOut: held, Seed: 1}}
+	b, m, runs := stepsFixture(t)
 	fit := func(steps, k int) *Result {
 		t.Helper()
 		res, err := fitOn(b, m, mustTraining(t, NewTraining().Adam(1e-2).Steps(steps).RecordEvery(16).StepsPerCall(k)), runs...)
@@ -152,4 +140,17 @@ func TestStepsPerCallOption(t *testing.T) {
 			t.Errorf("StepsPerCall(%d) with RecordEvery 16: error %v, want one naming StepsPerCall", k, err)
 		}
 	}
+}
+
+// stepsFixture is the go backend, a depth-2 model of a 5x4x3 target and one run observing 70% of it.
+func stepsFixture(t *testing.T) (backends.Backend, *Model, []Run) {
+	t.Helper()
+	b, err := backendFor("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shape := []int{5, 4, 3}
+	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
+	train, held := splitMask(shape, 0.7, 1)
+	return b, mustModel(t, NewModel(shape...).Depth(2).InitStd(0.1)), []Run{{Target: x, Train: train, HeldOut: held, Seed: 1}}
 }
