@@ -21,13 +21,25 @@
 //
 // Fit trains several runs at once: every parameter carries a leading "model" axis, so M runs (different
 // seeds, init std, learning rate, data or masks) share one compiled step. The reconstruction is a chain of
-// batched DotGeneral contractions: no loop over columns, no one-hot inputs. Training uses GoMLX's context
-// variables, its Adam or gradient-descent optimizer and its train.Loop.
+// batched DotGeneral contractions: no loop over columns, no one-hot inputs; the squared error's gradients are
+// the same contractions walked back through the forward pass's partial products (gradients.go), any other
+// objective term is differentiated by GoMLX. Training uses GoMLX's context variables and optimizers (any
+// optimizers.Interface, see Optimizer) in Fit's own loop: TrainingBuilder.StepsPerCall steps unrolled per
+// compiled call, nothing brought to the host between records, runs split over a backend's devices.
+//
+// # Defaults
+//
+// NewModel draws a Gaussian init with DefaultInitStd: the std at which the initial W has entries of RMS
+// DefaultInitRMS (1e-4), so that the start is small at every order and depth without being so small that the
+// runs never move (a fixed std shrinks W geometrically with order x depth). NewTraining is Adam (lr 1e-3,
+// epsilon 1e-8), 5,000 full-batch steps in float64. A run still at its initial loss at the end is flagged
+// (RunResult.Stuck).
 //
 // # Backends
 //
-// The pure-Go "go" backend (simplego) is the default and needs nothing installed; GOMLX_BACKEND selects XLA
-// ("xla:cpu", "xla:cuda", or "xla:/abs/path/plugin.so") with no code change: see package backend.
+// Unset, GOMLX_BACKEND means XLA's CPU plugin when `make setup` installed it into the repository's .venv, and
+// the pure-Go "go" backend (simplego, nothing to install) otherwise; "xla:cpu", "xla:cuda" or
+// "xla:/abs/path/plugin.so" select XLA with no code change: see package backend.
 //
 // A typical use:
 //

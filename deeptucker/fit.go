@@ -85,7 +85,8 @@ func fitOn(b backends.Backend, model *Model, training *Training, runs ...Run) (r
 			}
 		}
 		res.Steps = max(res.Steps, gres.Steps)
-		res.StepsPerSecond, res.StepsPerCall, res.Backend, res.Gradients = gres.StepsPerSecond, gres.StepsPerCall, gres.Backend, gres.Gradients
+		res.StepsPerSecond, res.StepsPerCall = gres.StepsPerSecond, gres.StepsPerCall
+		res.Backend, res.Gradients = gres.Backend, gres.Gradients
 	}
 	res.Elapsed = time.Since(start)
 	if len(diverged) > 0 {

@@ -74,10 +74,13 @@ func TestDefaultsTrainOrders3To5(t *testing.T) {
 		}
 		return res.Runs[0]
 	}
-	for _, b := range []*ModelBuilder{NewModel(10, 10, 10).Depth(4), NewModel(6, 5, 4, 3).Depth(3), NewModel(5, 4, 3, 3, 2).Depth(4)} {
+	for _, b := range []*ModelBuilder{
+		NewModel(10, 10, 10).Depth(4), NewModel(6, 5, 4, 3).Depth(3), NewModel(5, 4, 3, 3, 2).Depth(4),
+	} {
 		r := fit(b)
 		if f := r.Final(); r.Stuck() || !(f.HeldOutR2 > 0.99) {
-			t.Errorf("%v at the defaults: stuck %v, held-out R2 %.4f; want a trained run (R2 > 0.99)", b.m.Shape, r.Stuck(), f.HeldOutR2)
+			t.Errorf("%v at the defaults: stuck %v, held-out R2 %.4f; want a trained run (R2 > 0.99)",
+				b.m.Shape, r.Stuck(), f.HeldOutR2)
 		}
 	}
 	if r := fit(NewModel(6, 5, 4, 3).Depth(3).InitStd(0.05)); !r.Stuck() {

@@ -66,8 +66,8 @@ func (r *RunResult) Final() Record {
 }
 
 func (s *session) result(steps int, elapsed time.Duration, stepsPerSecond float64, stepsPerCall int) (*Result, error) {
-	res := &Result{Model: s.model, Training: s.training, Steps: steps, Elapsed: elapsed, StepsPerSecond: stepsPerSecond, StepsPerCall: stepsPerCall,
-		Backend: backend.Name(s.backend), Gradients: s.gradients}
+	res := &Result{Model: s.model, Training: s.training, Steps: steps, Elapsed: elapsed, StepsPerSecond: stepsPerSecond,
+		StepsPerCall: stepsPerCall, Backend: backend.Name(s.backend), Gradients: s.gradients}
 	finals, err := s.finalTensors()
 	if err != nil {
 		return nil, err

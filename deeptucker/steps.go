@@ -15,9 +15,9 @@ import (
 // no measurable gain.
 const maxExplicitStepsPerCall = 64
 
-// maxStepsPerCall caps how many training steps one compiled call unrolls when Training.StepsPerCall is 0. A call costs a fixed overhead
-// (launch, argument and buffer handling) that dominates small models; unrolling amortises it, while the
-// graph, and XLA's compile time, grow with every step unrolled.
+// maxStepsPerCall caps how many training steps one compiled call unrolls when Training.StepsPerCall is 0. A
+// call costs a fixed overhead (launch, argument and buffer handling) that dominates small models; unrolling
+// amortises it, while the graph, and XLA's compile time, grow with every step unrolled.
 const maxStepsPerCall = 16
 
 // unrollAfter is how many steps of the budget each unrolled step must serve: XLA compiles a graph of k steps

@@ -62,8 +62,9 @@ type Training struct {
 	MemoryLimit int64
 	// StepsPerCall is how many training steps one compiled call runs (unrolled in one graph); it must divide
 	// RecordEvery and be at most 64. 0 chooses: one step per call for short Fits, up to 16 for long ones. It
-	// changes speed and compile time, not what is computed (the steps are the same operations in the same
-	// order), so it is not part of a run's results key.
+	// changes speed and compile time, not what is computed: the steps are the same operations in the same
+	// order (bit for bit on the go backend; XLA may fuse an unrolled graph with other rounding, as another
+	// backend would), so, like the backend, it is not part of a run's results key.
 	StepsPerCall int
 	// OnRecord, if set, is called after each record with the step and one record per run (progress displays).
 	OnRecord func(step int, records []Record)

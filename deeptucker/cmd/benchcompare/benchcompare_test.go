@@ -54,7 +54,8 @@ func TestStepFLOPsByHand(t *testing.T) {
 		// d = 50, r = 10, k = 2: chains 3·2·2·10·2500; W 2·10·(5000 + 25000 + 125000); loss 7·125000; per mode
 		// ∂V(n) and S_n, each the forward product's 2·10·(5000, 25000, 125000); layers 3·2·3·25000;
 		// Adam 14·(1000 + 3·(500 + 2·25000)).
-		{problems[4], flopCount{Forward: 300_000 + 3_100_000, Loss: 875_000, Backward: 2*(100_000+500_000+2_500_000) + 450_000, Adam: 14 * 152_500}},
+		{problems[4], flopCount{Forward: 300_000 + 3_100_000, Loss: 875_000,
+			Backward: 2*(100_000+500_000+2_500_000) + 450_000, Adam: 14 * 152_500}},
 	} {
 		m, err := tc.p.model()
 		if err != nil {

@@ -54,7 +54,7 @@ func main() {
 	backendList := flag.String("backends", "go,xla:cpu", "our backends to time, as GOMLX_BACKEND values")
 	python := flag.String("python", "", "Python with JAX for the reference (default <repo>/.venv/bin/python; \"none\" to skip)")
 	rows := flag.String("problems", "", "comma-separated rows to run, 1-based (default all)")
-	flag.IntVar(&stepsPerCall, "steps-per-call", stepsPerCall, "our training steps per compiled call (Training.StepsPerCall; divides 16)")
+	flag.IntVar(&stepsPerCall, "steps-per-call", stepsPerCall, "our training steps per compiled call (Training.StepsPerCall)")
 	outDir := flag.String("out", "", "directory for the exported problems and results.json (default <repo>/build/bench)")
 	flag.Parse()
 	if err := run(*rounds, *seconds, strings.Split(*backendList, ","), *python, *rows, *outDir); err != nil {
@@ -356,9 +356,15 @@ func measure(p problem, name string, window int, ref *reference, dir string) (ra
 	return float64(window*p.Models) / at[1].Sub(at[0]).Seconds(), res.StepsPerSecond * float64(p.Models), nil
 }
 
-// fitWindow rounds a window up to a multiple of 16 steps: Fit records every window steps, and the steps it
-// runs per compiled call (stepsPerCall) must divide RecordEvery.
-func fitWindow(steps int) int { return (steps + 15) / 16 * 16 }
+// fitWindow rounds a window up to a multiple of 16 and of stepsPerCall: Fit records every window steps, and
+// the steps it runs per compiled call must divide RecordEvery.
+func fitWindow(steps int) int {
+	unit := 16
+	for unit%max(stepsPerCall, 1) != 0 {
+		unit += 16
+	}
+	return (steps + unit - 1) / unit * unit
+}
 
 func maxRelDiff(got, want [][]float64) float64 {
 	d := 0.0
