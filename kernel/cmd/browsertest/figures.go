@@ -142,7 +142,9 @@ func checkFigures(ctx context.Context, browser *rod.Browser, dir string, cfg con
 		fmt.Printf("browsertest: figure %s\n", pngPath)
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("figures with clipped text:\n  %s", strings.Join(problems, "\n  "))
+		return fmt.Errorf("figures with clipped text (when every figure fails, the browser lacks Liberation Sans, the font "+
+			"the figures are laid out with, and falls back to a wider one; Debian: apt-get install fonts-liberation):\n  %s",
+			strings.Join(problems, "\n  "))
 	}
 	return nil
 }
