@@ -334,6 +334,9 @@ func measure(p problem, name string, window int, ref *reference, dir string) (ra
 	if err != nil {
 		return 0, 0, err
 	}
+	// The previous measurement's garbage (the go backend's buffers above all) is collected now, not by a
+	// collector running on one of the two cores during this window.
+	runtime.GC()
 	var at [2]time.Time
 	tr, err := training(2*window, window, stepsPerCall, func(step int, _ []deeptucker.Record) {
 		switch step {
