@@ -133,12 +133,13 @@ func R2Table(outs []Outcome, group func(label string) string) (kernel.Table, []R
 			runs := byDepth[d]
 			ok := Filter(runs, func(o Outcome) bool { return !o.Failed() })
 			final := Values(ok, HeldOutR2)
+			stopped := Values(ok, func(o Outcome) float64 { return float64(o.EarlyStoppedR2) })
 			s := R2Summary{Group: k, Depth: d, Runs: len(runs), Failed: len(runs) - len(ok), Final: Describe(final),
-				EarlyStopped: Describe(Values(ok, func(o Outcome) float64 { return float64(o.EarlyStoppedR2) }))}
+				EarlyStopped: Describe(stopped)}
 			rows = append(rows, s)
 			cells := []any{k, d, fmt.Sprintf("%d (%d)", s.Runs, s.Failed), kernel.MeanSD(final), s.Final.Median}
 			if early {
-				cells = append(cells, kernel.MeanSD(Values(ok, func(o Outcome) float64 { return float64(o.EarlyStoppedR2) })))
+				cells = append(cells, kernel.MeanSD(stopped))
 			}
 			cells = append(cells, kernel.MeanSD(Values(ok, func(o Outcome) float64 { return float64(o.BestR2) })),
 				kernel.MeanSD(Values(ok, func(o Outcome) float64 { return float64(o.AllR2) })))
