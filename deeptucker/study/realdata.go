@@ -110,11 +110,11 @@ type R2Summary struct {
 	Final, EarlyStopped Stats
 }
 
-// R2Table summarises a sweep's held-out R2 per data group (group maps an outcome's label to its row) and
-// depth: runs (failed), final R2 as mean ± sd and median, the early-stopped R2 (lowest validation error; a
+// R2Table summarises a sweep's held-out R2 per group (group names an outcome's row: its data, learning rate,
+// init std, ... as the caller chooses) and depth: runs (failed), final R2 as mean ± sd and median, the early-stopped R2 (lowest validation error; a
 // column only when some run had a validation mask), the best record of each run (it peeks at the held-out
 // entries: an upper bound, labelled so) and the R2 over all entries (a diagnostic of the fit).
-func R2Table(outs []Outcome, group func(label string) string) (kernel.Table, []R2Summary) {
+func R2Table(outs []Outcome, group func(Outcome) string) (kernel.Table, []R2Summary) {
 	early := false
 	for _, o := range outs {
 		early = early || !math.IsNaN(float64(o.EarlyStoppedR2))
@@ -125,7 +125,7 @@ func R2Table(outs []Outcome, group func(label string) string) (kernel.Table, []R
 	}
 	t.Headers = append(t.Headers, "best record (upper bound, peeks at held-out)", "R2 over all entries (diagnostic)")
 	var rows []R2Summary
-	keys, groups := GroupBy(outs, func(o Outcome) string { return group(o.Label) })
+	keys, groups := GroupBy(outs, group)
 	for _, k := range keys {
 		depths, byDepth := GroupBy(groups[k], func(o Outcome) int { return o.Depth })
 		sort.Ints(depths)

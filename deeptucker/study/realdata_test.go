@@ -21,7 +21,7 @@ func TestR2Table(t *testing.T) {
 		{Label: "a, x", Depth: 1, Stuck: true, DivergedStep: -1, HeldOutR2: -5, EarlyStoppedR2: nan, SingularValues: [][]results.Num{{1}}},
 		{Label: "a, x", Depth: 2, DivergedStep: 7, HeldOutR2: nan, EarlyStoppedR2: nan},
 	}
-	group := func(l string) string { return l[:1] }
+	group := func(o Outcome) string { return o.Label[:1] }
 	tab, rows := R2Table(outs, group)
 	for _, h := range tab.Headers {
 		if h == "early-stopped R2 (validation)" {

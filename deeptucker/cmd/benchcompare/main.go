@@ -42,7 +42,8 @@ const (
 )
 
 // stepsPerCall is Training.StepsPerCall for the timed Fits: a measurement is of steady-state speed, as the
-// reference's (compilation excluded), so ours unroll as a long Fit may; 16 divides every window (fitWindow).
+// reference's (compilation excluded), so ours unroll as a long Fit may; fitWindow makes every window a
+// multiple of it.
 var stepsPerCall = 16
 
 // refName labels the reference's column.
