@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
@@ -55,19 +58,29 @@ func isOurs(scope string) bool {
 }
 
 // restoreOptimizerState creates the optimizer's variables with the resumed runs' values before the
-// optimizer builds its graph; it then finds them in place and carries on.
+// optimizer builds its graph; it then finds them in place and carries on (stepsGraph checks that it did).
+// Checkpoints hold the state per parameter tensor whatever the layout; a packed session packs it first.
 func (s *session) restoreOptimizerState() error {
-	first := s.runs[0].Resume
-	if first == nil {
+	if s.runs[0].Resume == nil {
 		return nil
 	}
-	for _, sv := range first.State {
+	states := make([][]StateVar, s.numRuns)
+	for i, r := range s.runs {
+		states[i] = r.Resume.State
+		if s.theta != nil {
+			var err error
+			if states[i], err = s.packState(states[i]); err != nil {
+				return fmt.Errorf("deeptucker: run %d's checkpoint: %w", i, err)
+			}
+		}
+	}
+	for _, sv := range states[0] {
 		var values []float64
 		dims := sv.Shape
 		if sv.PerRun {
 			dims = append([]int{s.numRuns}, sv.Shape...)
-			for i, r := range s.runs {
-				v, ok := r.Resume.stateVar(sv.Scope, sv.Name)
+			for i := range s.runs {
+				v, ok := findState(states[i], sv.Scope, sv.Name)
 				if !ok || len(v.Values) != len(sv.Values) {
 					return fmt.Errorf("deeptucker: run %d's checkpoint lacks optimizer state %s/%s that run 0's has; resume them in separate Fit calls", i, sv.Scope, sv.Name)
 				}
@@ -75,8 +88,8 @@ func (s *session) restoreOptimizerState() error {
 			}
 		} else {
 			values = sv.Values
-			for i, r := range s.runs {
-				v, ok := r.Resume.stateVar(sv.Scope, sv.Name)
+			for i := range s.runs {
+				v, ok := findState(states[i], sv.Scope, sv.Name)
 				if !ok || !slices.Equal(v.Values, sv.Values) {
 					return fmt.Errorf("deeptucker: runs 0 and %d resume with different shared optimizer state %s/%s; resume them in separate Fit calls", i, sv.Scope, sv.Name)
 				}
@@ -86,13 +99,92 @@ func (s *session) restoreOptimizerState() error {
 		if err != nil {
 			return err
 		}
-		s.ctx.InAbsPath(sv.Scope).Checked(false).VariableWithValue(sv.Name, t).SetTrainable(false)
+		v := s.ctx.InAbsPath(sv.Scope).Checked(false).VariableWithValue(sv.Name, t).SetTrainable(false)
+		s.restored = append(s.restored, v)
 	}
 	return nil
 }
 
-func (c *Checkpoint) stateVar(scope, name string) (StateVar, bool) {
-	for _, v := range c.State {
+// checkRestoredState panics (an error at Fit) when a resumed step and the checkpoints disagree on the
+// optimizer's state: a restored variable the step does not read, or a state variable it reads that no
+// checkpoint held. Either way the optimizer would start that state afresh, and the resumed run would silently
+// differ from the run it continues.
+func (s *session) checkRestoredState(g *Graph) {
+	if s.runs[0].Resume == nil {
+		return
+	}
+	restored := make(map[*context.Variable]bool, len(s.restored))
+	for _, v := range s.restored {
+		restored[v] = true
+		if !v.InUseByGraph(g) {
+			panic(fmt.Sprintf("deeptucker: the checkpoint's optimizer state %s is not read by optimizer %s, which would "+
+				"restart it; resume with the optimizer that saved the checkpoint, or restart it with Run.Start", v.ScopeAndName(), s.training.Optimizer.Name))
+		}
+	}
+	for v := range s.ctx.IterVariables() {
+		if isOptimizerState(v) && v.InUseByGraph(g) && !restored[v] {
+			panic(fmt.Sprintf("deeptucker: optimizer %s reads state %s that the checkpoint does not hold, and would start it "+
+				"afresh; resume from a checkpoint this optimizer saved, or restart it with Run.Start", s.training.Optimizer.Name, v.ScopeAndName()))
+		}
+	}
+}
+
+// isOptimizerState reports whether a context variable is the optimizer's state, saved in checkpoints: not one
+// of the session's own (parameters, data, bookkeeping) nor the learning rate, which is the resuming Fit's.
+func isOptimizerState(v *context.Variable) bool {
+	return !isOurs(v.Scope()) && !v.Trainable && v.Name() != optimizers.ParamLearningRate
+}
+
+// packState turns per-tensor optimizer state (as checkpoints hold it) into the packed layout's: for every
+// per-run variable named after the core (core<suffix>, e.g. Adam's core_1st_moment), the variables
+// <piece><suffix> of every piece are concatenated into theta<suffix>. Other state (step counters) is kept.
+func (s *session) packState(states []StateVar) ([]StateVar, error) {
+	core, P := s.pieces[0], s.packedSize()
+	used := make([]bool, len(states))
+	var out []StateVar
+	for _, sv := range states {
+		if !sv.PerRun || !strings.HasPrefix(sv.Name, core.name) || !slices.Equal(sv.Shape, core.dims) {
+			continue
+		}
+		suffix := sv.Name[len(core.name):]
+		packed := StateVar{Scope: sv.Scope, Name: thetaName + suffix, PerRun: true, Shape: []int{P}, DType: sv.DType, Values: make([]float64, P)}
+		for _, p := range s.pieces {
+			j := slices.IndexFunc(states, func(x StateVar) bool {
+				return x.PerRun && x.Scope == sv.Scope && x.Name == p.name+suffix && slices.Equal(x.Shape, p.dims)
+			})
+			if j < 0 {
+				return nil, fmt.Errorf("its optimizer state has %s/%s but no %s/%s of shape %v: it was not saved for this model's parameters",
+					sv.Scope, sv.Name, sv.Scope, p.name+suffix, p.dims)
+			}
+			copy(packed.Values[p.offset:p.offset+p.size], states[j].Values)
+			used[j] = true
+		}
+		out = append(out, packed)
+	}
+	for j, sv := range states {
+		if !used[j] {
+			out = append(out, sv)
+		}
+	}
+	return out, nil
+}
+
+// splitState is packState's inverse for one run's state read from a packed session.
+func (s *session) splitState(sv StateVar) []StateVar {
+	if s.theta == nil || !sv.PerRun || !strings.HasPrefix(sv.Name, thetaName) || !slices.Equal(sv.Shape, []int{s.packedSize()}) {
+		return []StateVar{sv}
+	}
+	suffix := sv.Name[len(thetaName):]
+	out := make([]StateVar, len(s.pieces))
+	for k, p := range s.pieces {
+		out[k] = StateVar{Scope: sv.Scope, Name: p.name + suffix, PerRun: true, Shape: slices.Clone(p.dims), DType: sv.DType,
+			Values: slices.Clone(sv.Values[p.offset : p.offset+p.size])}
+	}
+	return out
+}
+
+func findState(states []StateVar, scope, name string) (StateVar, bool) {
+	for _, v := range states {
 		if v.Scope == scope && v.Name == name {
 			return v, true
 		}
@@ -104,8 +196,8 @@ func (c *Checkpoint) stateVar(scope, name string) (StateVar, bool) {
 func (s *session) optimizerState() ([][]StateVar, error) {
 	out := make([][]StateVar, s.numRuns)
 	for v := range s.ctx.IterVariables() {
-		if isOurs(v.Scope()) || v.Trainable || v.Name() == optimizers.ParamLearningRate {
-			continue // the learning rate is the resuming Fit's, not the checkpoint's
+		if !isOptimizerState(v) {
+			continue
 		}
 		t, err := v.Value()
 		if err != nil {
@@ -124,7 +216,7 @@ func (s *session) optimizerState() ([][]StateVar, error) {
 				sv.Shape = append([]int(nil), dims[1:]...)
 				sv.Values = append([]float64(nil), values[i*width:(i+1)*width]...)
 			}
-			out[i] = append(out[i], sv)
+			out[i] = append(out[i], s.splitState(sv)...)
 		}
 	}
 	return out, nil

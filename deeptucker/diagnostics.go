@@ -171,7 +171,6 @@ func (s *session) record(step int) (moving bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	vars := s.params()
 	values, err := s.paramValues()
 	if err != nil {
 		return false, err
@@ -213,10 +212,8 @@ func (s *session) record(step int) (moving bool, err error) {
 		}
 	}
 	if restored {
-		for k, v := range vars {
-			if err := v.SetValue(toTensor(s.dtype, values[k], v.Shape().Dimensions...)); err != nil {
-				return false, err
-			}
+		if err := s.setParamValues(values); err != nil {
+			return false, err
 		}
 	}
 	if changed {
@@ -235,21 +232,7 @@ func (s *session) record(step int) (moving bool, err error) {
 	return false, nil
 }
 
-// paramValues copies every trainable variable to the host, in params() order.
-func (s *session) paramValues() ([][]float64, error) {
-	vars := s.params()
-	values := make([][]float64, len(vars))
-	for k, v := range vars {
-		t, err := v.Value()
-		if err != nil {
-			return nil, err
-		}
-		values[k] = toFloat64s(t)
-	}
-	return values, nil
-}
-
-// runParams cuts run i's parameters out of the stacked host values (in params() order).
+// runParams cuts run i's parameters out of the stacked host values (paramValues' layout).
 func (s *session) runParams(values [][]float64, i int) *Params {
 	p := NewParams(s.model)
 	for k, dst := range p.flat() {

@@ -150,10 +150,13 @@ type session struct {
 	dtype     dtypes.DType
 	startStep int
 
-	ctx                             *context.Context
-	core                            *context.Variable
-	w                               []*context.Variable   // per mode, nil for depth 0
-	a                               [][]*context.Variable // per mode and layer
+	ctx *context.Context
+	// pieces are the model's parameter tensors (layout.go); theta, when set, packs all of them into one
+	// variable, [M, P], and each piece has no variable of its own.
+	pieces []paramPiece
+	theta  *context.Variable
+	// restored are the optimizer's variables created from checkpoints (checkRestoredState).
+	restored                        []*context.Variable
 	target, trainMask, heldOutMask  *context.Variable
 	trainCount, heldOutCount        *context.Variable
 	validationMask, validationCount *context.Variable
@@ -217,28 +220,14 @@ func (s *session) createVariables() error {
 		}
 		params[i] = p
 	}
-	ctx := s.ctx.In("deeptucker")
-	stack := func(get func(p *Params) []float64, dims ...int) *tensors.Tensor {
-		var all []float64
-		for _, p := range params {
-			all = append(all, get(p)...)
-		}
-		return toTensor(s.dtype, all, append([]int{M}, dims...)...)
-	}
-	s.core = ctx.VariableWithValue("core", stack(func(p *Params) []float64 { return p.Core.Data }, m.coreDims()...))
-	s.w = make([]*context.Variable, m.Order())
-	s.a = make([][]*context.Variable, m.Order())
-	for n, depth := range m.Depths {
-		if depth == 0 {
-			continue
-		}
-		r, d := m.CoreShape[n], m.Shape[n]
-		s.w[n] = ctx.VariableWithValue(fmt.Sprintf("w_%d", n), stack(func(p *Params) []float64 { return p.Vectors[n].Data }, r, d))
-		for i := 0; i < depth-1; i++ {
-			s.a[n] = append(s.a[n], ctx.VariableWithValue(fmt.Sprintf("A_%d_%d", n, i+1),
-				stack(func(p *Params) []float64 { return p.Matrices[n][i].Data }, r, d, d)))
+	s.pieces = layoutPieces(m)
+	values := make([][]float64, len(s.pieces))
+	for _, p := range params {
+		for k, x := range p.flat() {
+			values[k] = append(values[k], x...)
 		}
 	}
+	s.createParamVariables(values)
 
 	size := prod(m.Shape)
 	target := make([]float64, 0, M*size)
@@ -306,23 +295,11 @@ func (s *session) learningRates() []float64 {
 	return lrs
 }
 
-// params lists the trainable variables in a fixed order: core, then per mode w and its A matrices (the order
-// of Params.flat).
-func (s *session) params() []*context.Variable {
-	vars := []*context.Variable{s.core}
-	for n := range s.w {
-		if s.w[n] != nil {
-			vars = append(vars, s.w[n])
-		}
-		vars = append(vars, s.a[n]...)
-	}
-	return vars
-}
-
 // forwardPass keeps the nodes of a step's reconstruction that the closed-form backward pass reuses.
 type forwardPass struct {
-	core   *Node
-	chains [][]*Node
+	core     *Node
+	matrices [][]*Node // per mode, A_1..A_k (see Vars.Matrices)
+	chains   [][]*Node
 	// prefixes[n] is the core after the mode products of modes 0..n-1 (prefixes[0] = the core): the backward
 	// pass of mode n starts from it rather than recomputing it.
 	prefixes []*Node
@@ -332,21 +309,22 @@ type forwardPass struct {
 // varsGraph builds the graph view of the parameters and data, with the forward pass kept for the closed form.
 func (s *session) varsGraph(g *Graph, weights, count *Node) (*Vars, *forwardPass) {
 	m := s.model
-	v := &Vars{Model: m, Core: s.core.ValueGraph(g), Vectors: make([]*Node, m.Order()), Matrices: make([][]*Node, m.Order()),
-		Target: s.target.ValueGraph(g), Weights: weights, Count: count}
+	nodes := s.pieceNodes(g)
+	v := &Vars{Model: m, Core: nodes[0], Vectors: make([]*Node, m.Order()), Matrices: make([][]*Node, m.Order()),
+		Target: s.target.ValueGraph(g), Weights: weights, Count: count, pieces: nodes}
 	chains := make([][]*Node, m.Order())
-	for n := range chains {
-		if s.w[n] == nil {
+	k := 1 // nodes are in layoutPieces order: the core, then per mode w_n and its A matrices
+	for n, depth := range m.Depths {
+		if depth == 0 {
 			continue
 		}
-		v.Vectors[n] = s.w[n].ValueGraph(g)
-		for _, a := range s.a[n] {
-			v.Matrices[n] = append(v.Matrices[n], a.ValueGraph(g))
-		}
+		v.Vectors[n] = nodes[k]
+		v.Matrices[n] = nodes[k+1 : k+depth]
+		k += depth
 		chains[n] = factorChain(v.Vectors[n], v.Matrices[n])
 	}
 	v.Columns = columnsOf(chains)
-	fwd := &forwardPass{core: v.Core, chains: chains}
+	fwd := &forwardPass{core: v.Core, matrices: v.Matrices, chains: chains}
 	v.W, fwd.prefixes = reconstructWithPrefixes(m, v.Core, v.Columns)
 	return v, fwd
 }
@@ -379,11 +357,14 @@ func (s *session) optimizer() optimizers.Interface {
 		}
 	}
 	step := inner
-	if s.training.closedForm(s.model) {
-		if gopt, ok := inner.(gradientOptimizer); ok {
-			step = &closedFormStep{s: s, inner: gopt}
+	if gopt, ok := inner.(gradientOptimizer); ok {
+		closed := s.training.closedForm(s.model)
+		step = &gradientStep{s: s, inner: gopt, closedForm: closed}
+		if closed {
 			s.gradients = "closed-form"
 		}
+	} else if s.theta != nil {
+		panic(fmt.Sprintf("deeptucker: optimizer %s packs its parameters but takes no gradients (UpdateGraphWithGradients)", s.training.Optimizer.Name))
 	}
 	return &perRunStep{inner: step, s: s}
 }

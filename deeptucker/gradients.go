@@ -35,7 +35,7 @@ func moveAxis1Last(x *Node) *Node {
 	return TransposeAllAxes(x, perm...)
 }
 
-// backwardGraph returns the gradient of the data term for every parameter variable, given the forward pass
+// backwardGraph returns the gradient of the data term for every parameter tensor (layoutPieces order), given the forward pass
 // and the gradient of the loss with respect to W (fwd.residual, [M, d_1..d_N]), for a (non-diagonal) Tucker
 // core. With T_0 = G, T_{n+1} = T_n ×_n V(n) the forward pass's partial products (fwd.prefixes) and
 // S_{n+1} = ∂L/∂T_{n+1} (S_N = R), it walks the modes back, as reverse-mode differentiation would:
@@ -46,8 +46,8 @@ func moveAxis1Last(x *Node) *Node {
 //
 // 2N contractions in all, each as large as a forward mode product: nothing the forward pass built is computed
 // again.
-func (s *session) backwardGraph(fwd *forwardPass) map[*context.Variable]*Node {
-	grads := make(map[*context.Variable]*Node)
+func (s *session) backwardGraph(fwd *forwardPass) []*Node {
+	modeGrads := make([][]*Node, len(fwd.chains)) // per mode: ∂w, ∂A_1, ..., ∂A_k (the pieces' order)
 	cols := columnsOf(fwd.chains)
 	order := len(cols)
 	// sens is S_{n+1}; modes[i] is the mode on its axis i+1 (DotGeneral puts free axes after the batch axis,
@@ -70,12 +70,13 @@ func (s *session) backwardGraph(fwd *forwardPass) map[*context.Variable]*Node {
 			}
 		}
 		g := DotGeneral(fwd.prefixes[n], prefixAxes, []int{0}, sens, sensAxes, []int{0}) // [M, r_n, d_n]
-		for i, a := range s.a[n] {
-			aNode := a.ValueGraph(sens.Graph())
-			grads[a] = DotGeneral(g, nil, []int{0, 1}, chain[i+1], nil, []int{0, 1})
-			g = DotGeneral(aNode, []int{2}, []int{0, 1}, g, []int{2}, []int{0, 1})
+		as := fwd.matrices[n]
+		modeGrads[n] = make([]*Node, len(as)+1)
+		for i, a := range as {
+			modeGrads[n][i+1] = DotGeneral(g, nil, []int{0, 1}, chain[i+1], nil, []int{0, 1})
+			g = DotGeneral(a, []int{2}, []int{0, 1}, g, []int{2}, []int{0, 1})
 		}
-		grads[s.w[n]] = g
+		modeGrads[n][0] = g
 		// S_n: the columns first, so mode n (now r_n) leads and, after all modes, the core's order is back.
 		sens = DotGeneral(cols[n], []int{2}, []int{0}, sens, []int{1 + slices.Index(modes, n)}, []int{0})
 		modes = append([]int{n}, slices.Delete(modes, slices.Index(modes, n), slices.Index(modes, n)+1)...)
@@ -87,48 +88,55 @@ func (s *session) backwardGraph(fwd *forwardPass) map[*context.Variable]*Node {
 		}
 		sens = TransposeAllAxes(sens, perm...)
 	}
-	grads[s.core] = sens
+	grads := []*Node{sens}
+	for _, mg := range modeGrads {
+		grads = append(grads, mg...)
+	}
 	return grads
 }
 
-// closedFormStep feeds the closed-form gradients of the data term, plus GoMLX's autodiff gradients of the
-// extra terms, to the optimizer, in the order the optimizer walks the context's trainable variables.
-type closedFormStep struct {
-	s     *session
-	inner gradientOptimizer
+// gradientStep feeds the optimizer gradients taken with respect to the parameter tensors (Vars' nodes), not
+// to the variables: the closed-form gradients of the data term plus GoMLX's autodiff gradients of the extra
+// terms, or autodiff of the whole objective. A packed layout's θ gets their concatenation, so autodiff never
+// runs back through θ's slicing (which the go backend cannot: it lacks Pad).
+type gradientStep struct {
+	s          *session
+	inner      gradientOptimizer
+	closedForm bool
 }
 
-var _ optimizers.Interface = (*closedFormStep)(nil)
+var _ optimizers.Interface = (*gradientStep)(nil)
 
-func (o *closedFormStep) UpdateGraph(ctx *context.Context, g *Graph, loss *Node) {
+func (o *gradientStep) UpdateGraph(ctx *context.Context, g *Graph, loss *Node) {
 	obj := o.s.lastObjective
-	if obj == nil || obj.forward == nil || obj.total.Graph() != g {
-		panic("deeptucker: closed-form gradients requested for a graph whose objective was not built by Fit")
+	if obj == nil || obj.total.Graph() != g || (o.closedForm && obj.forward == nil) {
+		panic("deeptucker: parameter gradients requested for a graph whose objective was not built by Fit")
 	}
-	grads := o.s.backwardGraph(obj.forward)
-	var vars []*context.Variable
+	pieces := obj.vars.pieces
+	var grads []*Node
+	switch {
+	case !o.closedForm:
+		grads = Gradient(loss, pieces...)
+	case obj.extra != nil:
+		grads = o.s.backwardGraph(obj.forward)
+		for k, extra := range Gradient(obj.extra, pieces...) {
+			grads[k] = Add(grads[k], extra)
+		}
+	default:
+		grads = o.s.backwardGraph(obj.forward)
+	}
+	byVar := o.s.gradientsByVariable(grads)
+	var ordered []*Node // in the order the optimizer walks the context's trainable variables
 	for v := range ctx.IterVariables() {
 		if v.Trainable && v.InUseByGraph(g) {
-			if _, ok := grads[v]; !ok {
-				panic(fmt.Sprintf("deeptucker: no closed-form gradient for variable %s", v.ScopeAndName()))
+			grad, ok := byVar[v]
+			if !ok {
+				panic(fmt.Sprintf("deeptucker: no gradient for variable %s", v.ScopeAndName()))
 			}
-			vars = append(vars, v)
-		}
-	}
-	ordered := make([]*Node, len(vars))
-	for i, v := range vars {
-		ordered[i] = grads[v]
-	}
-	if obj.extra != nil {
-		nodes := make([]*Node, len(vars))
-		for i, v := range vars {
-			nodes[i] = v.ValueGraph(g)
-		}
-		for i, extra := range Gradient(obj.extra, nodes...) {
-			ordered[i] = Add(ordered[i], extra)
+			ordered = append(ordered, grad)
 		}
 	}
 	o.inner.UpdateGraphWithGradients(ctx, ordered, loss.DType())
 }
 
-func (o *closedFormStep) Clear(ctx *context.Context) error { return o.inner.Clear(ctx) }
+func (o *gradientStep) Clear(ctx *context.Context) error { return o.inner.Clear(ctx) }

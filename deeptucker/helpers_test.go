@@ -27,3 +27,19 @@ func splitMask(shape []int, fraction float64, seed uint64) (train, heldOut *mult
 	}
 	return train, train.Complement()
 }
+
+// forEachLayout runs f once with each parameter tensor a variable of its own and once with all of them packed
+// into one (layout.go), whatever the optimizer.
+func forEachLayout(t *testing.T, f func(t *testing.T)) {
+	for _, packed := range []bool{false, true} {
+		name := "pieces"
+		if packed {
+			name = "packed"
+		}
+		t.Run(name, func(t *testing.T) {
+			packOverride = &packed
+			defer func() { packOverride = nil }()
+			f(t)
+		})
+	}
+}

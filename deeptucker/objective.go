@@ -25,6 +25,8 @@ type Vars struct {
 	// Weights is 1 at the entries the data term sees in this step (the train mask, or a mini-batch) and 0
 	// elsewhere, [M, d_1..d_N]; Count is their number per run, [M].
 	Weights, Count *Node
+
+	pieces []*Node // Core, then per mode Vectors[n] and Matrices[n]: the nodes gradients are taken for
 }
 
 // PerRun sums x over every axis but the leading model axis: [M, ...] -> [M].

@@ -23,6 +23,12 @@ import (
 type Optimizer struct {
 	Name string
 	New  func(learningRate float64) optimizers.Interface
+	// Elementwise declares that the update of every parameter entry depends only on that entry's value,
+	// gradient and state, and on scalars (step count, learning rate): Adam, RMSProp, SGD with momentum are;
+	// anything that takes a norm or a statistic over a tensor (LAMB, clipping by norm, per-tensor trust ratios)
+	// is not. Fit then trains all of a model's parameters as one flat vector, which is faster for small models
+	// and changes nothing such an update computes. False, the safe default, keeps one variable per tensor.
+	Elementwise bool
 }
 
 func (o Optimizer) String() string { return o.Name }
@@ -47,6 +53,7 @@ func Adam(beta1, beta2, epsilon float64) Optimizer {
 		New: func(lr float64) optimizers.Interface {
 			return optimizers.Adam().LearningRate(lr).Betas(beta1, beta2).Epsilon(epsilon).Done()
 		},
+		Elementwise: true,
 	}
 }
 
@@ -59,6 +66,7 @@ func KerasAdam(beta1, beta2, epsilon float64) Optimizer {
 		New: func(lr float64) optimizers.Interface {
 			return kerasadam.New().LearningRate(lr).Betas(beta1, beta2).Epsilon(epsilon).Done()
 		},
+		Elementwise: true,
 	}
 }
 
@@ -75,7 +83,7 @@ func takesPerRunRates(o Optimizer) bool {
 // GradientDescent is plain gradient descent with a constant step, θ ← θ − lr·∇L, the theory's setting. It
 // takes per-run learning rates in one graph.
 func GradientDescent() Optimizer {
-	return Optimizer{Name: "gd", New: func(lr float64) optimizers.Interface { return &gradientDescent{rate: lr} }}
+	return Optimizer{Name: "gd", New: func(lr float64) optimizers.Interface { return &gradientDescent{rate: lr} }, Elementwise: true}
 }
 
 // gradientDescent is θ ← θ − lr·g, with lr a constant or, when rates is set, each run's own rate ([M],

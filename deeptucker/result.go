@@ -118,11 +118,11 @@ func (s *session) finalTensors() (func(i int) (*multilinear.Tensor, *multilinear
 		return nil, err
 	}
 	w := toFloat64s(outs[0])
-	core, err := s.core.Value()
+	values, err := s.paramValues()
 	if err != nil {
 		return nil, err
 	}
-	coreHost := toFloat64s(core)
+	coreHost := values[0]
 	m := s.model
 	cols := make([][]float64, m.Order())
 	k := 1

@@ -63,6 +63,7 @@ func (s *session) stepsGraph(ctx *context.Context, g *Graph, opt optimizers.Inte
 		trainer.SetGraphParam(g, train.TrainerLossGraphParamKey, s.lastObjective.total)
 		opt.UpdateGraph(ctx, g, s.lastObjective.total)
 	}
+	s.checkRestoredState(g)
 }
 
 // stepExec returns the call that runs k steps (compiled on first use).
