@@ -78,33 +78,39 @@ func TestPackedLayoutEqualsPieces(t *testing.T) {
 	}
 }
 
-// TestLayoutChoice: Fit packs for its own element-wise optimizers and keeps a variable per tensor for an
-// optimizer that does not declare itself element-wise.
+// TestLayoutChoice: Fit packs small models for its own element-wise optimizers, and keeps a variable per tensor
+// for an optimizer that does not declare itself element-wise and for a model above packMaxEntries.
 func TestLayoutChoice(t *testing.T) {
-	shape := []int{4, 3, 3}
-	x := lowRankTarget(t, shape, []int{2, 2, 2}, 3)
-	train, _ := splitMask(shape, 0.7, 1)
-	m := mustModel(t, NewModel(shape...).Depth(2))
 	b, err := newBackend()
 	if err != nil {
 		t.Fatal(err)
 	}
+	rmsprop := NewOptimizer("rmsprop", func(lr float64) optimizers.Interface { return optimizers.RMSProp().LearningRate(lr).Done() })
+	declared := rmsprop
+	declared.Elementwise = true
+	small, large := []int{4, 3, 3}, []int{33, 32, 32} // 33·32·32 = 33,792 core entries > packMaxEntries
 	for _, c := range []struct {
+		shape  []int
 		opt    Optimizer
 		packed bool
 	}{
-		{Adam(0.9, 0.999, 1e-8), true},
-		{KerasAdam(0.9, 0.999, 1e-7), true},
-		{GradientDescent(), true},
-		{NewOptimizer("rmsprop", func(lr float64) optimizers.Interface { return optimizers.RMSProp().LearningRate(lr).Done() }), false},
+		{small, Adam(0.9, 0.999, 1e-8), true},
+		{small, KerasAdam(0.9, 0.999, 1e-7), true},
+		{small, GradientDescent(), true},
+		{small, rmsprop, false},
+		{small, declared, true},
+		{large, Adam(0.9, 0.999, 1e-8), false},
 	} {
+		x := lowRankTarget(t, c.shape, []int{2, 2, 2}, 3)
+		train, _ := splitMask(c.shape, 0.7, 1)
+		m := mustModel(t, NewModel(c.shape...).Depth(1))
 		tr := mustTraining(t, NewTraining().Optimizer(c.opt, 1e-3))
 		s, err := newSession(b, m, tr, []Run{{Target: x, Train: train, Seed: 1}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := s.theta != nil; got != c.packed {
-			t.Errorf("%s: packed = %v, want %v", c.opt.Name, got, c.packed)
+			t.Errorf("%v %s: packed = %v, want %v", c.shape, c.opt.Name, got, c.packed)
 		}
 	}
 }
@@ -118,7 +124,9 @@ func TestCheckpointAcrossLayouts(t *testing.T) {
 	train, held := splitMask(shape, 0.7, 1)
 	m := mustModel(t, NewModel(shape...).Depth(2).InitStd(0.1))
 	run := Run{Target: x, Train: train, HeldOut: held, Seed: 1}
-	tr := func(steps int) *Training { return mustTraining(t, NewTraining().Adam(1e-2).Steps(steps).RecordEvery(50)) }
+	tr := func(steps int) *Training {
+		return mustTraining(t, NewTraining().Adam(1e-2).Steps(steps).RecordEvery(50))
+	}
 	for _, saveIn := range []bool{false, true} {
 		resumeIn := !saveIn
 		long := fitLayout(t, resumeIn, m, tr(300), run)
