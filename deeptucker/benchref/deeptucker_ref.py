@@ -31,6 +31,15 @@ import time
 
 import jax
 
+# DEEPTUCKER_REF_PJRT_PLUGIN names a PJRT plugin file (the XLA CPU plugin our xla:cpu backend runs) to run this
+# reference on instead of jaxlib's own XLA: the same step, the same XLA build as ours, so that a difference
+# between the two JAX columns is the XLA build's, not the code's. register_plugin is JAX's (private) hook for it.
+_plugin = os.environ.get("DEEPTUCKER_REF_PJRT_PLUGIN")
+if _plugin:
+    from jax._src import xla_bridge
+
+    xla_bridge.register_plugin("deeptucker_plugin", priority=500, library_path=_plugin, options=None)
+    jax.config.update("jax_platforms", "deeptucker_plugin")
 jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402  (after enabling float64)
 import numpy as np  # noqa: E402
@@ -139,7 +148,10 @@ def main():
             if op == "version":
                 import jaxlib
 
-                ans = {"jax": jax.__version__, "jaxlib": jaxlib.__version__, "devices": [str(d) for d in jax.devices()]}
+                devices = [str(d) for d in jax.devices()]
+                if _plugin:
+                    devices = ["%s on %s" % (devices[0], os.path.basename(_plugin))]
+                ans = {"jax": jax.__version__, "jaxlib": jaxlib.__version__, "devices": devices}
             else:
                 d = req["dir"]
                 if d not in problems:

@@ -112,7 +112,7 @@ func requireReference(t *testing.T) *reference {
 	if err := exec.Command(python, "-c", "import jax").Run(); err != nil {
 		t.Skipf("no JAX in %s (`make bench-env` installs it)", python)
 	}
-	ref, err := startReference(python, filepath.Join(root, "deeptucker", "benchref", "deeptucker_ref.py"))
+	ref, err := startReference(python, filepath.Join(root, "deeptucker", "benchref", "deeptucker_ref.py"), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,19 +46,24 @@ const (
 // multiple of it.
 var stepsPerCall = 16
 
-// refName labels the reference's column.
-const refName = "JAX jit+vmap"
+// refName labels the reference's column; pluginRefName the same reference run on the XLA CPU plugin that our
+// xla:cpu backend runs (same XLA build as ours), for which the table has a ratio of its own.
+const (
+	refName       = "JAX jit+vmap"
+	pluginRefName = "JAX on our XLA plugin"
+)
 
 func main() {
 	rounds := flag.Int("rounds", 3, "timed rounds (the table shows medians)")
 	seconds := flag.Float64("seconds", 1, "target duration of one timed window")
 	backendList := flag.String("backends", "go,xla:cpu", "our backends to time, as GOMLX_BACKEND values")
 	python := flag.String("python", "", "Python with JAX for the reference (default <repo>/.venv/bin/python; \"none\" to skip)")
+	refPlugin := flag.String("ref-plugin", "auto", "PJRT plugin file to run the reference on as well (\"auto\": the XLA CPU plugin of our xla:cpu, when installed; \"none\" to skip)")
 	rows := flag.String("problems", "", "comma-separated rows to run, 1-based (default all)")
 	flag.IntVar(&stepsPerCall, "steps-per-call", stepsPerCall, "our training steps per compiled call (Training.StepsPerCall)")
 	outDir := flag.String("out", "", "directory for the exported problems and results.json (default <repo>/build/bench)")
 	flag.Parse()
-	if err := run(*rounds, *seconds, strings.Split(*backendList, ","), *python, *rows, *outDir); err != nil {
+	if err := run(*rounds, *seconds, strings.Split(*backendList, ","), *python, *refPlugin, *rows, *outDir); err != nil {
 		fmt.Fprintln(os.Stderr, "benchcompare:", err)
 		os.Exit(1)
 	}
@@ -94,7 +99,7 @@ type row struct {
 	RefFLOPs float64
 }
 
-func run(rounds int, seconds float64, backends []string, python, rowList, outDir string) error {
+func run(rounds int, seconds float64, backends []string, python, refPlugin, rowList, outDir string) error {
 	root, err := findRoot()
 	if err != nil {
 		return err
@@ -112,26 +117,39 @@ func run(rounds int, seconds float64, backends []string, python, rowList, outDir
 	start := time.Now()
 	loadStart := loadAvg()
 
-	var ref *reference
+	script := filepath.Join(root, "deeptucker", "benchref", "deeptucker_ref.py")
+	refs := map[string]*reference{}
 	if python != "none" {
-		ref, err = startReference(python, filepath.Join(root, "deeptucker", "benchref", "deeptucker_ref.py"))
+		ref, err := startReference(python, script, "")
 		if err != nil {
 			fmt.Printf("reference: not run: %v\n", err)
-			ref = nil
 		} else {
 			defer ref.Close()
 			fmt.Printf("reference: %s\n", ref.Version)
+			refs[refName] = ref
+		}
+		if plugin := pluginFor(refPlugin); ref != nil && plugin != "" {
+			if pref, err := startReference(python, script, plugin); err != nil {
+				fmt.Printf("reference on our XLA plugin: not run: %v\n", err)
+			} else {
+				defer pref.Close()
+				fmt.Printf("reference on our XLA plugin: %s\n", pref.Version)
+				refs[pluginRefName] = pref
+			}
 		}
 	}
+	ref := refs[refName]
 	impls := slices.Clone(backends)
-	if ref != nil {
-		impls = append(impls, refName)
+	for _, name := range []string{refName, pluginRefName} {
+		if refs[name] != nil {
+			impls = append(impls, name)
+		}
 	}
 
 	// Export and check every problem.
 	var table []*row
 	for _, p := range selected {
-		r, err := prepare(p, backends, ref, filepath.Join(outDir, slug(p.Name)))
+		r, err := prepare(p, backends, refs, filepath.Join(outDir, slug(p.Name)))
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.Name, err)
 		}
@@ -149,7 +167,7 @@ func run(rounds int, seconds float64, backends []string, python, rowList, outDir
 				if c.Err != "" {
 					continue
 				}
-				rate, medianStep, err := measure(r.Problem, name, c.Window, ref, filepath.Join(outDir, slug(r.Problem.Name)))
+				rate, medianStep, err := measure(r.Problem, name, c.Window, refs[name], filepath.Join(outDir, slug(r.Problem.Name)))
 				if err != nil {
 					c.Err = err.Error()
 					fmt.Printf("  %s on %s: %v\n", r.Problem.Name, name, err)
@@ -174,7 +192,7 @@ func run(rounds int, seconds float64, backends []string, python, rowList, outDir
 	}
 
 	loadEnd := loadAvg()
-	printTable(os.Stdout, table, backends, ref != nil, rounds, start, loadStart, loadEnd)
+	printTable(os.Stdout, table, backends, ref != nil, refs[pluginRefName] != nil, rounds, start, loadStart, loadEnd)
 	js, _ := json.MarshalIndent(map[string]any{"date": start.UTC().Format(time.RFC3339), "machine": machine(),
 		"load_start": loadStart, "load_end": loadEnd, "rounds": rounds, "rows": table}, "", " ")
 	if err := os.WriteFile(filepath.Join(outDir, "results.json"), js, 0o644); err != nil {
@@ -205,9 +223,24 @@ func selectProblems(list string) ([]problem, error) {
 	return out, nil
 }
 
+// pluginFor resolves -ref-plugin: "auto" is the XLA CPU plugin a blank GOMLX_BACKEND would open, if any.
+func pluginFor(flagValue string) string {
+	switch flagValue {
+	case "none", "":
+		return ""
+	case "auto":
+		if c := backend.Default(); strings.HasPrefix(c.Config, "xla:/") {
+			return strings.TrimPrefix(c.Config, "xla:")
+		}
+		return ""
+	}
+	return flagValue
+}
+
 // prepare exports the problem, counts FLOPs and compares the losses of every implementation over checkSteps
-// steps from the same start.
-func prepare(p problem, backends []string, ref *reference, dir string) (*row, error) {
+// steps from the same start (the references' with each other's as well).
+func prepare(p problem, backends []string, refs map[string]*reference, dir string) (*row, error) {
+	ref := refs[refName]
 	m, err := p.model()
 	if err != nil {
 		return nil, err
@@ -226,6 +259,21 @@ func prepare(p problem, backends []string, ref *reference, dir string) (*row, er
 			return nil, err
 		}
 		r.Cells[refName] = &cell{Window: p.Window}
+		if pref := refs[pluginRefName]; pref != nil {
+			c := &cell{Window: p.Window}
+			r.Cells[pluginRefName] = c
+			got, err := pref.losses(dir, checkSteps)
+			if err != nil {
+				return nil, err
+			}
+			c.MaxDiff = maxRelDiff(got, want)
+			status := "ok"
+			if !(c.MaxDiff <= checkTol) {
+				status = "MISMATCH"
+				c.Err = fmt.Sprintf("losses differ from the reference on jaxlib by %.3g (relative) > %g: not timed", c.MaxDiff, checkTol)
+			}
+			fmt.Printf("check %-26s %-8s %d losses x %d models, max relative difference %.2g: %s\n", p.Name, "JAX/plugin", len(want), len(runs), c.MaxDiff, status)
+		}
 	}
 	host, err := initialParams(m, runs)
 	if err != nil {
@@ -321,10 +369,10 @@ func backendName(config string) (string, error) {
 	return backendNames[config], nil
 }
 
-// measure returns model-steps per second of one implementation over a window of steps, after as many
-// untimed steps, and for ours the rate of Fit's median step.
+// measure returns model-steps per second of one implementation (a reference when ref is set) over a window
+// of steps, after as many untimed steps, and for ours the rate of Fit's median step.
 func measure(p problem, name string, window int, ref *reference, dir string) (rate, medianStep float64, err error) {
-	if name == refName {
+	if ref != nil {
 		s, err := ref.time(dir, window, window)
 		if err != nil {
 			return 0, 0, err

@@ -21,9 +21,9 @@ type reference struct {
 	Version string
 }
 
-// startReference starts the server with python, or returns an error saying why it cannot run (no
-// interpreter, no JAX).
-func startReference(python, script string) (*reference, error) {
+// startReference starts the server with python, on jaxlib's XLA or, when plugin names a PJRT plugin file,
+// on that plugin; or returns an error saying why it cannot run (no interpreter, no JAX).
+func startReference(python, script, plugin string) (*reference, error) {
 	if _, err := os.Stat(python); err != nil {
 		return nil, fmt.Errorf("no Python environment at %s (`make bench-env` creates it with JAX): %w", python, err)
 	}
@@ -32,7 +32,11 @@ func startReference(python, script string) (*reference, error) {
 	}
 	cmd := exec.Command(python, script)
 	// One process on the CPU like ours; JAX's own defaults otherwise.
-	cmd.Env = append(os.Environ(), "JAX_PLATFORMS=cpu")
+	if plugin != "" {
+		cmd.Env = append(os.Environ(), "DEEPTUCKER_REF_PJRT_PLUGIN="+plugin)
+	} else {
+		cmd.Env = append(os.Environ(), "JAX_PLATFORMS=cpu")
+	}
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {

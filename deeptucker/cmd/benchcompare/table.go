@@ -9,8 +9,9 @@ import (
 )
 
 // printTable writes the Markdown ratio table: model-steps/s per implementation (medians), ours/best (the best
-// of our backends over the reference), go/xla:cpu, and the FLOPs per model-step.
-func printTable(w io.Writer, table []*row, backends []string, withRef bool, rounds int, start time.Time, loadStart, loadEnd string) {
+// of our backends over the reference), xla:cpu over the reference on the same XLA plugin, go/xla:cpu, and the
+// FLOPs per model-step.
+func printTable(w io.Writer, table []*row, backends []string, withRef, withPluginRef bool, rounds int, start time.Time, loadStart, loadEnd string) {
 	fmt.Fprintf(w, "\n%s; %s; load average %s at start, %s at end; %d rounds (plus one to calibrate), medians; "+
 		"model-steps/s, float64, Adam, full batch; ours %d steps per compiled call.\n\n",
 		start.UTC().Format("2006-01-02 15:04 MST"), machine(), loadStart, loadEnd, rounds, stepsPerCall)
@@ -18,6 +19,9 @@ func printTable(w io.Writer, table []*row, backends []string, withRef bool, roun
 	header = append(header, backends...)
 	if withRef {
 		header = append(header, refName, "ours / best")
+	}
+	if withPluginRef {
+		header = append(header, pluginRefName, "xla:cpu / it")
 	}
 	hasGoXLA := contains(backends, "go") && contains(backends, "xla:cpu")
 	if hasGoXLA {
@@ -42,6 +46,10 @@ func printTable(w io.Writer, table []*row, backends []string, withRef bool, roun
 			ref := r.Cells[refName].median()
 			cols = append(cols, rate(ref), ratio(best/ref))
 		}
+		if withPluginRef {
+			pref := r.Cells[pluginRefName].median()
+			cols = append(cols, rate(pref), ratio(r.Cells["xla:cpu"].median()/pref))
+		}
 		if hasGoXLA {
 			cols = append(cols, ratio(r.Cells["go"].median()/r.Cells["xla:cpu"].median()))
 		}
@@ -60,7 +68,7 @@ func printTable(w io.Writer, table []*row, backends []string, withRef bool, roun
 	}
 	fmt.Fprintln(w)
 	for _, r := range table {
-		for _, name := range append(append([]string(nil), backends...), refName) {
+		for _, name := range append(append([]string(nil), backends...), refName, pluginRefName) {
 			if c := r.Cells[name]; c != nil {
 				if c.Err != "" {
 					fmt.Fprintf(w, "%s on %s: %s\n", r.Problem.Name, name, c.Err)
