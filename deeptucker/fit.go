@@ -319,7 +319,7 @@ func (s *session) varsGraph(g *Graph, weights, count *Node) (*Vars, *forwardPass
 			continue
 		}
 		v.Vectors[n] = nodes[k]
-		v.Matrices[n] = nodes[k+1 : k+depth]
+		v.Matrices[n] = nodes[k+1 : k+depth : k+depth] // capped: a Term appending to it cannot overwrite nodes
 		k += depth
 		chains[n] = factorChain(v.Vectors[n], v.Matrices[n])
 	}

@@ -9,8 +9,9 @@ import (
 )
 
 // memoryNeed estimates the bytes one Fit of numRuns runs allocates: on the device, per run, the parameters
-// with their gradients and up to two optimizer moments, and the data, masks and about four tensors of the data's
-// size for the reconstruction, residual and partial products; on the host, float64 copies of the starting
+// with their gradients and up to two optimizer moments (and, packed, a sliced copy of the parameters and the
+// concatenated gradient: six copies in all), and the data, masks and about four tensors of the data's size for
+// the reconstruction, residual and partial products; on the host, float64 copies of the starting
 // parameters, of the data and masks, and the parameter snapshot kept for divergence.
 func memoryNeed(m *Model, t *Training, numRuns int) (device, host float64) {
 	s, _ := m.sizes()
@@ -20,7 +21,7 @@ func memoryNeed(m *Model, t *Training, numRuns int) (device, host float64) {
 	}
 	runs := float64(numRuns)
 	params, data := float64(s.params), float64(s.data)
-	device = runs * width * (4*params + 8*data)
+	device = runs * width * (6*params + 8*data)
 	host = runs * 8 * (3*params + 4*data)
 	return device, host
 }
