@@ -13,7 +13,8 @@ import (
 // instead of one per tensor (Adam's chain fused once, not 1+ΣD_n times) and one variable per moment instead
 // of 1+ΣD_n, each of which costs host-side work at every call: for small models these dominate a step
 // (measured in README's Speed section). The update of every entry is the same arithmetic either way, so both
-// layouts train to the same values (TestPackedLayoutEqualsPieces).
+// layouts train to the same values: bit for bit on go; XLA may fuse the two graphs' arithmetic differently, to
+// the last bit (TestPackedLayoutEqualsPieces).
 
 // thetaName names the packed parameter variable; checkpoints store optimizer state per tensor regardless of
 // the layout (see packState and splitState).
