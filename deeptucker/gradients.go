@@ -35,10 +35,11 @@ func moveAxis1Last(x *Node) *Node {
 	return TransposeAllAxes(x, perm...)
 }
 
-// backwardGraph returns the gradient of the data term for every parameter tensor (layoutPieces order), given the forward pass
-// and the gradient of the loss with respect to W (fwd.residual, [M, d_1..d_N]), for a (non-diagonal) Tucker
-// core. With T_0 = G, T_{n+1} = T_n ×_n V(n) the forward pass's partial products (fwd.prefixes) and
-// S_{n+1} = ∂L/∂T_{n+1} (S_N = R), it walks the modes back, as reverse-mode differentiation would:
+// backwardGraph returns the gradient of the data term for every parameter tensor (layoutPieces order), given
+// the forward pass and the gradient of the loss with respect to W (fwd.residual, [M, d_1..d_N]), for a
+// (non-diagonal) Tucker core. With T_0 = G, T_{n+1} = T_n ×_n V(n) the forward pass's partial products
+// (fwd.prefixes) and S_{n+1} = ∂L/∂T_{n+1} (S_N = R), it walks the modes back, as reverse-mode
+// differentiation would:
 //
 //	∂L/∂V(n)  = S_{n+1} · T_n contracted over every mode but n      (modes < n sized d, modes > n sized r)
 //	S_n       = S_{n+1} ×_n V(n)^T,                    ∂L/∂G = S_0
@@ -114,16 +115,12 @@ func (o *gradientStep) UpdateGraph(ctx *context.Context, g *Graph, loss *Node) {
 	}
 	pieces := obj.vars.pieces
 	var grads []*Node
-	switch {
-	case !o.closedForm:
+	if !o.closedForm {
 		grads = Gradient(loss, pieces...)
-	case obj.extra != nil:
-		grads = o.s.backwardGraph(obj.forward)
+	} else if grads = o.s.backwardGraph(obj.forward); obj.extra != nil {
 		for k, extra := range Gradient(obj.extra, pieces...) {
 			grads[k] = Add(grads[k], extra)
 		}
-	default:
-		grads = o.s.backwardGraph(obj.forward)
 	}
 	byVar := o.s.gradientsByVariable(grads)
 	var ordered []*Node // in the order the optimizer walks the context's trainable variables

@@ -161,11 +161,7 @@ func (s *session) gradientsByVariable(grads []*Node) map[*context.Variable]*Node
 	for k, g := range grads {
 		flat[k] = Reshape(g, s.numRuns, s.pieces[k].size)
 	}
-	if len(flat) == 1 {
-		out[s.theta] = flat[0]
-	} else {
-		out[s.theta] = Concatenate(flat, 1)
-	}
+	out[s.theta] = Concatenate(flat, 1)
 	return out
 }
 
