@@ -41,7 +41,10 @@
 // value to use. go-xla v0.1.4 is compiled against the 0.83 C API headers; the C API only
 // appends to its structs, and every struct carries its size, so a newer plugin serves an
 // older caller. A plugin file named pjrt_c_api_cpu_plugin.so given by path gets GoMLX's
-// shared-buffer mode, as it would when loaded by the name "cpu".
+// shared-buffer mode, as it would when loaded by the name "cpu". Before a CPU plugin loads,
+// New adds --xla_cpu_prefer_vector_width=512 to XLA_FLAGS (see CPUXLAFlags for why, and the
+// measurements): never over a value the user set, and only when the plugin file knows the
+// flag, since XLA aborts the process on an unknown one.
 //
 // # XLA on CUDA
 //

@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/deeptucker/deeptucker/deeptucker/backend"
 )
 
 // reference is the JAX reference (deeptucker/benchref/deeptucker_ref.py) running as a server in the
@@ -31,9 +33,11 @@ func startReference(python, script, plugin string) (*reference, error) {
 		return nil, fmt.Errorf("%s cannot import jax (`make bench-env` installs it): %v: %s", python, err, lastLine(string(out)))
 	}
 	cmd := exec.Command(python, script)
-	// One process on the CPU like ours; JAX's own defaults otherwise.
+	// One process on the CPU like ours; JAX's own defaults otherwise. On our plugin, the XLA flags our
+	// xla:cpu backend adds too, so that the two columns differ by the code alone.
 	if plugin != "" {
-		cmd.Env = append(os.Environ(), "DEEPTUCKER_REF_PJRT_PLUGIN="+plugin)
+		cmd.Env = append(os.Environ(), "DEEPTUCKER_REF_PJRT_PLUGIN="+plugin,
+			backend.XLAFlagsEnv+"="+backend.CPUXLAFlags(plugin, os.Getenv(backend.XLAFlagsEnv)))
 	} else {
 		cmd.Env = append(os.Environ(), "JAX_PLATFORMS=cpu")
 	}
