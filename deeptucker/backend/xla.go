@@ -119,11 +119,6 @@ func openXLAWith(raw string, c Config, cpuDevices int) (backends.Backend, error)
 	}
 
 	installed := pluginPath != "" // else GoMLX's auto-install is about to fetch it
-	if !c.IsCUDA() {
-		if err := ensureCPUFlags(pluginPath); err != nil {
-			return nil, &Error{Config: raw, Kind: ErrBackend, Detail: "cannot set " + XLAFlagsEnv, Remedy: "check the process environment", Err: err}
-		}
-	}
 	if c.IsCUDA() {
 		if !installed {
 			pluginPath = goxlaCUDAPluginPath()
@@ -134,6 +129,8 @@ func openXLAWith(raw string, c Config, cpuDevices int) (backends.Backend, error)
 			}
 			return nil, err
 		}
+	} else if err := ensureCPUFlags(pluginPath); err != nil {
+		return nil, &Error{Config: raw, Kind: ErrBackend, Detail: "cannot set " + XLAFlagsEnv, Remedy: "check the process environment", Err: err}
 	}
 
 	// GoMLX keeps the switch globally; put the environment's choice back afterwards.
