@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/deeptucker/deeptucker/datasets"
@@ -183,4 +184,19 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// -backends takes GOMLX_BACKEND values, whose options also follow commas: those stay with their entry.
+func TestSplitBackends(t *testing.T) {
+	for list, want := range map[string][]string{
+		"go,xla:cpu":                              {"go", "xla:cpu"},
+		"xla:/p/a.so,noshared_buffers,go":         {"xla:/p/a.so,noshared_buffers", "go"},
+		"xla:cpu,xla:/p/b.so,shared_buffers,tf32": {"xla:cpu", "xla:/p/b.so,shared_buffers,tf32"},
+		"go, xla:cpu":                             {"go", "xla:cpu"},
+		"bogus,go":                                {"bogus", "go"}, // nothing before it: kept, and refused later
+	} {
+		if got := splitBackends(list); !slices.Equal(got, want) {
+			t.Errorf("splitBackends(%q) = %q, want %q", list, got, want)
+		}
+	}
 }

@@ -20,6 +20,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -56,17 +57,33 @@ const (
 func main() {
 	rounds := flag.Int("rounds", 3, "timed rounds (the table shows medians)")
 	seconds := flag.Float64("seconds", 1, "target duration of one timed window")
-	backendList := flag.String("backends", "go,xla:cpu", "our backends to time, as GOMLX_BACKEND values")
+	backendList := flag.String("backends", "go,xla:cpu", "our backends to time, as comma-separated GOMLX_BACKEND values (an entry's own options, as in xla:/p.so,noshared_buffers, stay with it)")
 	python := flag.String("python", "", "Python with JAX for the reference (default <repo>/.venv/bin/python; \"none\" to skip)")
 	refPlugin := flag.String("ref-plugin", "auto", "PJRT plugin file to run the reference on as well (\"auto\": the XLA CPU plugin of our xla:cpu, when installed; \"none\" to skip)")
 	rows := flag.String("problems", "", "comma-separated rows to run, 1-based (default all)")
 	flag.IntVar(&stepsPerCall, "steps-per-call", stepsPerCall, "our training steps per compiled call (Training.StepsPerCall)")
 	outDir := flag.String("out", "", "directory for the exported problems and results.json (default <repo>/build/bench)")
 	flag.Parse()
-	if err := run(*rounds, *seconds, strings.Split(*backendList, ","), *python, *refPlugin, *rows, *outDir); err != nil {
+	if err := run(*rounds, *seconds, splitBackends(*backendList), *python, *refPlugin, *rows, *outDir); err != nil {
 		fmt.Fprintln(os.Stderr, "benchcompare:", err)
 		os.Exit(1)
 	}
+}
+
+// splitBackends splits the -backends list. GOMLX_BACKEND values use commas for their own options
+// ("xla:/p.so,noshared_buffers"), so an item that names no backend belongs to the one before (and an unknown
+// option then fails that entry's parse with its own message).
+func splitBackends(list string) []string {
+	var out []string
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		if _, err := backend.ParseConfig(item); errors.Is(err, backend.ErrUnknownBackend) && len(out) > 0 {
+			out[len(out)-1] += "," + item
+			continue
+		}
+		out = append(out, item)
+	}
+	return out
 }
 
 // cell is one implementation on one problem.
