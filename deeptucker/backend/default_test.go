@@ -136,6 +136,11 @@ func TestNewBlankUsesInstalledPlugin(t *testing.T) {
 		if Name(b) != "xla:cpu" || !strings.Contains(Describe(b), "pjrt_c_api_cpu_plugin.so") {
 			t.Errorf("%s=%q: Name = %q, Describe = %q; want xla:cpu naming the plugin file", EnvVar, config, Name(b), Describe(b))
 		}
+		// Fit splits groups of runs over these devices without being asked (README, "Training loop and devices",
+		// measures what that gains); the pinned plugin's default is 4.
+		if b.NumDevices() != 4 {
+			t.Errorf("%s=%q: the CPU plugin opened with %d devices; README says 4 by default", EnvVar, config, b.NumDevices())
+		}
 		x := randomMatrix(3, 5, 4)
 		y, grad, err := probe(b, x)
 		if err != nil {
