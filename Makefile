@@ -66,9 +66,11 @@ test: setup ## everything CI runs: Go tests, Dockerfile checks, notebooks, setup
 
 test: export DEEPTUCKER_SETUP_BACKGROUND := 1
 
-test-go: ## go test ./... on the pure-Go backend (real data from DEEPTUCKER_DATA_DIR when set)
+test-go: ## go test ./... on the pure-Go backend (real data from DEEPTUCKER_DATA_DIR when set); the build without XLA vets
 	@echo "test-go: GOMLX_BACKEND=go DEEPTUCKER_DATA_DIR=$${DEEPTUCKER_DATA_DIR:-<unset>}"
 	GOMLX_BACKEND=go go test ./...
+	@echo "test-go: without XLA (CGO_ENABLED=0, as on a machine with no C compiler), everything, tests included, builds and vets"
+	CGO_ENABLED=0 go vet ./...
 
 # Notebooks to execute for the committed copies (all by default).
 NOTEBOOKS ?= $(wildcard notebooks/*.ipynb)

@@ -2,9 +2,11 @@ package deeptucker
 
 import (
 	"math"
+	"os"
 	"slices"
 	"testing"
 
+	"github.com/deeptucker/deeptucker/deeptucker/backend"
 	"github.com/deeptucker/deeptucker/deeptucker/internal/xlatest"
 )
 
@@ -103,6 +105,51 @@ func closeTo(t *testing.T, what string, got, want []float64, tol float64) {
 		}
 		if d := math.Abs(got[i]-want[i]) / math.Max(math.Abs(want[i]), 1e-300); !(d <= tol) {
 			t.Fatalf("%s: entry %d: %.17g, want %.17g (relative difference %.3g)", what, i, got[i], want[i], d)
+		}
+	}
+}
+
+// Fit opens its backend from the environment, DEEPTUCKER_XLA_CPU_DEVICES included: 1 trains 4 runs unsplit,
+// 2 and 4 split them, and a change between two Fits of one process takes effect (the backend cache is keyed by
+// it); the results agree.
+func TestFitHonoursCPUDevicesEnv(t *testing.T) {
+	xlatest.CPUDevices(t, 1) // skips where no XLA CPU plugin is installed
+	config := os.Getenv(backend.EnvVar)
+	if c, err := backend.ParseConfig(config); err != nil || c.Backend != backend.XLA || c.IsCUDA() {
+		config = "xla:cpu"
+	}
+	t.Setenv(backend.EnvVar, config)
+	shape := []int{4, 3, 3}
+	x := lowRankTarget(t, shape, []int{2, 2, 2}, 3)
+	m := mustModel(t, NewModel(shape...).Depth(2).InitStd(0.1))
+	tr := mustTraining(t, NewTraining().GradientDescent(0.05).Steps(10).RecordEvery(5))
+	var runs []Run
+	for i := range 4 {
+		train, held := splitMask(shape, 0.7, uint64(i))
+		runs = append(runs, Run{Target: x, Train: train, HeldOut: held, Seed: uint64(i + 1)})
+	}
+	var first *Result
+	for _, c := range []struct {
+		env  string
+		want []int
+	}{{"1", nil}, {"2", []int{2}}, {"4", []int{4}}, {"1", nil}} {
+		t.Setenv(backend.CPUDevicesEnvVar, c.env)
+		var split []int
+		shardedHook = func(d int) { split = append(split, d) }
+		res, err := Fit(m, tr, runs...)
+		shardedHook = nil
+		if err != nil {
+			t.Fatalf("%s=%s: %v", backend.CPUDevicesEnvVar, c.env, err)
+		}
+		if !slices.Equal(split, c.want) {
+			t.Errorf("%s=%s: groups split over %v devices, want %v", backend.CPUDevicesEnvVar, c.env, split, c.want)
+		}
+		if first == nil {
+			first = res
+			continue
+		}
+		for i := range runs {
+			closeTo(t, "W with "+c.env+" devices", res.Runs[i].W.Data, first.Runs[i].W.Data, 1e-12)
 		}
 	}
 }

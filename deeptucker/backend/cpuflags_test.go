@@ -63,10 +63,11 @@ func TestContainsBytesAcrossChunks(t *testing.T) {
 
 // The plugin `make setup` installs knows the flag (skipped where it is not installed).
 func TestInstalledCPUPluginKnowsDefaultFlags(t *testing.T) {
-	plugin := projectCPUPlugin()
-	if plugin == "" {
-		t.Skip("no XLA CPU plugin installed (`make setup`)")
+	d := Default() // not projectCPUPlugin, which builds without XLA leave out
+	if d.Err != nil || d.Config == Go {
+		t.Skip("no XLA CPU plugin installed (`make setup`), or XLA not built")
 	}
+	plugin := strings.TrimPrefix(d.Config, XLA+":")
 	if got := CPUXLAFlags(plugin, ""); got != strings.Join(cpuDefaultFlags, " ") {
 		t.Errorf("CPUXLAFlags(%s, \"\") = %q, want %q", plugin, got, strings.Join(cpuDefaultFlags, " "))
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -16,6 +17,25 @@ import (
 // CPUPluginEnvVar names the XLA CPU plugin file that a blank GOMLX_BACKEND uses, overriding the search of
 // the project's virtual environment; "none" turns the search off, so that a blank GOMLX_BACKEND means "go".
 const CPUPluginEnvVar = "DEEPTUCKER_XLA_CPU_PLUGIN"
+
+// CPUDevicesEnvVar sets how many host devices XLA's CPU plugin exposes (its client option cpu_device_count;
+// the plugin's own default, when unset, is 4). Fit splits a group of runs over the devices (see Fit), so 1
+// turns that off. Only XLA's CPU plugin reads it.
+const CPUDevicesEnvVar = "DEEPTUCKER_XLA_CPU_DEVICES"
+
+// cpuDevicesFromEnv returns CPUDevicesEnvVar's value, 0 when unset or blank (the plugin's default).
+func cpuDevicesFromEnv(raw string) (int, error) {
+	v := strings.TrimSpace(os.Getenv(CPUDevicesEnvVar))
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, newError(raw, ErrBadOption, fmt.Sprintf("%s=%q is not a number of devices", CPUDevicesEnvVar, v),
+			"set it to a whole number >= 1 (1: no split), or unset it for the plugin's default")
+	}
+	return n, nil
+}
 
 // VenvEnvVar names the virtual environment that scripts/install-xla-cpu.sh installs the plugin into (default:
 // the .venv directory at the root of this repository); the default choice looks there.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -177,6 +178,43 @@ func TestNewWithCPUDevices(t *testing.T) {
 		}
 		if b.NumDevices() != n || !strings.Contains(b.Description(), "device") {
 			t.Errorf("asked for %d devices: %s has %d", n, Describe(b), b.NumDevices())
+		}
+		b.Finalize()
+	}
+}
+
+// DEEPTUCKER_XLA_CPU_DEVICES sets the CPU plugin's device count; a value that is not a count is refused with
+// an error naming it, and the pure-Go backend ignores it.
+func TestCPUDevicesEnvVar(t *testing.T) {
+	for _, bad := range []string{"0", "-2", "four", "1.5"} {
+		t.Setenv(CPUDevicesEnvVar, bad)
+		_, err := NewWithConfig("xla:cpu")
+		if !errors.Is(err, ErrBadOption) && !errors.Is(err, ErrXLANotBuilt) {
+			t.Errorf("%s=%q: err = %v, want ErrBadOption", CPUDevicesEnvVar, bad, err)
+		} else if errors.Is(err, ErrBadOption) && !strings.Contains(err.Error(), CPUDevicesEnvVar) {
+			t.Errorf("%s=%q: the error does not name the variable: %v", CPUDevicesEnvVar, bad, err)
+		}
+		b, err := NewWithConfig(Go)
+		if err != nil {
+			t.Fatalf("go with %s=%q: %v", CPUDevicesEnvVar, bad, err)
+		}
+		b.Finalize()
+	}
+	requireXLA(t)
+	unsetEnv(t, CPUPluginEnvVar)
+	unsetEnv(t, VenvEnvVar)
+	if c := Default(); c.Config == Go {
+		t.Skipf("no XLA CPU plugin installed here (%s)", c.Reason)
+	}
+	noAutoInstall(t)
+	for _, n := range []string{"1", "2", " 3 "} {
+		t.Setenv(CPUDevicesEnvVar, n)
+		b, err := NewWithConfig("")
+		if err != nil {
+			t.Fatalf("%s=%q: %v", CPUDevicesEnvVar, n, err)
+		}
+		if want := strings.TrimSpace(n); strconv.Itoa(b.NumDevices()) != want {
+			t.Errorf("%s=%q: %d devices", CPUDevicesEnvVar, n, b.NumDevices())
 		}
 		b.Finalize()
 	}

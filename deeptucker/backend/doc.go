@@ -10,6 +10,8 @@
 // scripts/install-xla-cpu.sh) put it into the repository's .venv, else the pure-Go backend,
 // which always works. Name then says "xla:cpu" or "go"; DEEPTUCKER_XLA_CPU_PLUGIN=none keeps
 // the default on "go", and DEEPTUCKER_XLA_CPU_PLUGIN=/path/plugin.so names another plugin file.
+// DEEPTUCKER_XLA_CPU_DEVICES=n opens XLA's CPU plugin with n host devices instead of its
+// default 4 (deeptucker.Fit splits groups of runs over them; 1 keeps every group on one).
 //
 //	GOMLX_BACKEND=go                       pure Go (SimpleGo): no cgo, no plugin
 //	GOMLX_BACKEND=xla:/abs/path/plugin.so  XLA with the PJRT plugin at that path

@@ -46,7 +46,17 @@ func autoInstallAllowed() bool {
 	return !off
 }
 
-func openXLA(raw string, c Config) (backends.Backend, error) { return openXLAWith(raw, c, 0) }
+// openXLA opens XLA with the CPU device count CPUDevicesEnvVar asks for (a CPU plugin option, so not for CUDA).
+func openXLA(raw string, c Config) (backends.Backend, error) {
+	devices, err := cpuDevicesFromEnv(raw)
+	if err != nil {
+		return nil, err
+	}
+	if c.IsCUDA() {
+		devices = 0
+	}
+	return openXLAWith(raw, c, devices)
+}
 
 // openXLAWith opens XLA; cpuDevices > 0 asks the CPU plugin for that many host devices.
 func openXLAWith(raw string, c Config, cpuDevices int) (backends.Backend, error) {
