@@ -25,7 +25,8 @@
 // the same contractions walked back through the forward pass's partial products (gradients.go), any other
 // objective term is differentiated by GoMLX. Training uses GoMLX's context variables and optimizers (any
 // optimizers.Interface, see Optimizer) in Fit's own loop: TrainingBuilder.StepsPerCall steps unrolled per
-// compiled call, nothing brought to the host between records, runs split over a backend's devices. For an
+// compiled call, nothing brought to the host between records, runs split over a backend's devices (XLA's CPU
+// plugin has 4 host devices unless DEEPTUCKER_XLA_CPU_DEVICES says otherwise; results equal unsplit ones). For an
 // element-wise optimizer (Optimizer.Elementwise: Adam, Keras' Adam, gradient descent) all of a run's parameters
 // live in one flat variable that the graph slices into tensors, so the update is one fused pass and a call
 // moves three variables, not three per tensor; checkpoints are the same in either layout.

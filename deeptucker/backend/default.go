@@ -19,7 +19,7 @@ import (
 const CPUPluginEnvVar = "DEEPTUCKER_XLA_CPU_PLUGIN"
 
 // CPUDevicesEnvVar sets how many host devices XLA's CPU plugin exposes (its client option cpu_device_count;
-// the plugin's own default, when unset, is 4). Fit splits a group of runs over the devices (see Fit), so 1
+// the plugin's own default, when unset, is 4). deeptucker.Fit splits a group of runs over the devices, so 1
 // turns that off. Only XLA's CPU plugin reads it.
 const CPUDevicesEnvVar = "DEEPTUCKER_XLA_CPU_DEVICES"
 
