@@ -2,6 +2,7 @@ package backend
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -206,7 +207,9 @@ func openDefault(raw string) (backends.Backend, error) {
 	}
 	b, err := NewWithConfig(c.Config)
 	if err != nil {
-		if _, explicit := os.LookupEnv(CPUPluginEnvVar); explicit {
+		// A plugin named explicitly, or a setting that is wrong (DEEPTUCKER_XLA_CPU_DEVICES), is the user's to fix:
+		// falling back to go would hide it.
+		if _, explicit := os.LookupEnv(CPUPluginEnvVar); explicit || errors.Is(err, ErrBadOption) {
 			return nil, err
 		}
 		warnOnce.Do(func() {

@@ -207,6 +207,11 @@ func TestCPUDevicesEnvVar(t *testing.T) {
 		t.Skipf("no XLA CPU plugin installed here (%s)", c.Reason)
 	}
 	noAutoInstall(t)
+	t.Setenv(EnvVar, "")
+	t.Setenv(CPUDevicesEnvVar, "four")
+	if _, err := New(); !errors.Is(err, ErrBadOption) { // blank GOMLX_BACKEND: an error, not a quiet fall back to go
+		t.Errorf("blank %s, %s=four: err = %v, want ErrBadOption", EnvVar, CPUDevicesEnvVar, err)
+	}
 	for _, n := range []string{"1", "2", " 3 "} {
 		t.Setenv(CPUDevicesEnvVar, n)
 		b, err := NewWithConfig("")
