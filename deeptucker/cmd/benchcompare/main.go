@@ -369,8 +369,12 @@ func fitOn(backendConfig string, m *deeptucker.Model, tr *deeptucker.Training, r
 	return res, nil
 }
 
-// backendNames caches backendName.
-var backendNames = map[string]string{}
+// backendNames caches backendName; backendDevices holds each configuration's device count, which Fit splits
+// a group of runs over (DEEPTUCKER_XLA_CPU_DEVICES sets it for the CPU plugin).
+var (
+	backendNames   = map[string]string{}
+	backendDevices = map[string]int{}
+)
 
 // backendName is the name backend.Name reports for a configuration.
 func backendName(config string) (string, error) {
@@ -383,6 +387,7 @@ func backendName(config string) (string, error) {
 	}
 	defer b.Finalize()
 	backendNames[config] = backend.Name(b)
+	backendDevices[config] = b.NumDevices()
 	return backendNames[config], nil
 }
 

@@ -13,8 +13,8 @@ import (
 // FLOPs per model-step.
 func printTable(w io.Writer, table []*row, backends []string, withRef, withPluginRef bool, rounds int, start time.Time, loadStart, loadEnd string) {
 	fmt.Fprintf(w, "\n%s; %s; load average %s at start, %s at end; %d rounds (plus one to calibrate), medians; "+
-		"model-steps/s, float64, Adam, full batch; ours %d steps per compiled call.\n\n",
-		start.UTC().Format("2006-01-02 15:04 MST"), machine(), loadStart, loadEnd, rounds, stepsPerCall)
+		"model-steps/s, float64, Adam, full batch; ours %d steps per compiled call%s.\n\n",
+		start.UTC().Format("2006-01-02 15:04 MST"), machine(), loadStart, loadEnd, rounds, stepsPerCall, devicesNote(backends))
 	header := []string{"problem"}
 	header = append(header, backends...)
 	if withRef {
@@ -122,4 +122,18 @@ func rates(vs []float64) string {
 		s[i] = rate(v)
 	}
 	return strings.Join(s, ", ")
+}
+
+// devicesNote says which of our backends have several devices, over which Fit splits the runs of a problem.
+func devicesNote(backends []string) string {
+	var parts []string
+	for _, b := range backends {
+		if n := backendDevices[b]; n > 1 {
+			parts = append(parts, fmt.Sprintf("%s has %d devices", b, n))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(parts, ", ") + " (a problem's runs split over the largest count dividing theirs)"
 }
