@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/deeptucker/deeptucker/deeptucker/backend"
 )
 
 func captureChecks(t *testing.T, fn func()) string {
@@ -110,5 +112,10 @@ func TestStartStopsOnABadProfile(t *testing.T) {
 	t.Setenv(ProfileEnv, "")
 	if err := start(&b); err != nil || !strings.Contains(b.String(), `profile "full"`) || !strings.Contains(b.String(), "1-2 min") {
 		t.Errorf("start: err=%v, printed %q", err, b.String())
+	}
+	b.Reset()
+	t.Setenv(backend.CPUDevicesEnvVar, "1") // start spells the name out; this keeps the two the same
+	if err := start(&b); err != nil || !strings.Contains(b.String(), "XLA CPU devices: 1") {
+		t.Errorf("start with DEEPTUCKER_XLA_CPU_DEVICES=1: err=%v, printed %q", err, b.String())
 	}
 }
