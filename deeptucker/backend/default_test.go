@@ -122,6 +122,7 @@ func TestNewBlankUsesInstalledPlugin(t *testing.T) {
 	requireXLA(t)
 	unsetEnv(t, CPUPluginEnvVar)
 	unsetEnv(t, VenvEnvVar)
+	unsetEnv(t, CPUDevicesEnvVar) // the plugin's own device count is checked below
 	c := Default()
 	if c.Config == Go {
 		t.Skipf("no XLA CPU plugin installed here (%s)", c.Reason)
