@@ -2,7 +2,6 @@ package deeptucker
 
 import (
 	"math"
-	"os"
 	"slices"
 	"testing"
 
@@ -113,12 +112,8 @@ func closeTo(t *testing.T, what string, got, want []float64, tol float64) {
 // 2 and 4 split them, and a change between two Fits of one process takes effect (the backend cache is keyed by
 // it); the results agree.
 func TestFitHonoursCPUDevicesEnv(t *testing.T) {
-	xlatest.CPUDevices(t, 1) // skips where no XLA CPU plugin is installed
-	config := os.Getenv(backend.EnvVar)
-	if c, err := backend.ParseConfig(config); err != nil || c.Backend != backend.XLA || c.IsCUDA() {
-		config = "xla:cpu"
-	}
-	t.Setenv(backend.EnvVar, config)
+	xlatest.CPUDevices(t, 1)                      // skips where no XLA CPU plugin is installed
+	t.Setenv(backend.EnvVar, xlatest.CPUConfig()) // blank: Fit opens the installed CPU plugin
 	shape := []int{4, 3, 3}
 	x := lowRankTarget(t, shape, []int{2, 2, 2}, 3)
 	m := mustModel(t, NewModel(shape...).Depth(2).InitStd(0.1))
