@@ -34,7 +34,7 @@ var ErrDiverged = errors.New("deeptucker: training diverged")
 // runs (RunResult.DivergedStep). Not converging within the budget is not an error: see
 // RunResult.ConvergedStep.
 func Fit(model *Model, training *Training, runs ...Run) (res *Result, err error) {
-	b, err := newBackend()
+	b, err := newBackend(model, len(runs))
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func fitOn(b backends.Backend, model *Model, training *Training, runs ...Run) (r
 		}
 		res.Steps = max(res.Steps, gres.Steps)
 		res.StepsPerSecond, res.StepsPerCall = gres.StepsPerSecond, gres.StepsPerCall
-		res.Backend, res.Gradients = gres.Backend, gres.Gradients
+		res.Backend, res.Gradients, res.Synchronous = gres.Backend, gres.Gradients, gres.Synchronous
 	}
 	res.Elapsed = time.Since(start)
 	if len(diverged) > 0 {

@@ -37,7 +37,7 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 				tr, _ := NewTraining().Done()
 				x := lowRankTarget(t, m.Shape, ones(m.Order()), 7)
 				train, _ := splitMask(m.Shape, 0.6, 8)
-				b, err := newBackend()
+				b, err := envBackend()
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -106,7 +106,7 @@ func TestClosedFormGradients(t *testing.T) {
 			tr, _ := NewTraining().GradientDescent(0.1).Done()
 			x := lowRankTarget(t, m.Shape, ones(m.Order()), 7)
 			train, _ := splitMask(m.Shape, 0.6, 8)
-			bk, _ := newBackend()
+			bk, _ := envBackend()
 			s, err := newSession(bk, m, tr, []Run{{Target: x, Train: train, Seed: 1}, {Target: x, Train: train, Seed: 2, LearningRate: 0.3}})
 			if err != nil {
 				t.Fatal(err)

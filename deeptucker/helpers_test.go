@@ -2,8 +2,12 @@ package deeptucker
 
 import (
 	"math/rand/v2"
+	"os"
 	"testing"
 
+	"github.com/gomlx/gomlx/backends"
+
+	"github.com/deeptucker/deeptucker/deeptucker/backend"
 	"github.com/deeptucker/deeptucker/deeptucker/internal/testtensor"
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
 )
@@ -43,3 +47,6 @@ func forEachLayout(t *testing.T, f func(t *testing.T)) {
 		})
 	}
 }
+
+// envBackend is the (asynchronous) backend GOMLX_BACKEND names, for tests that build sessions on it.
+func envBackend() (backends.Backend, error) { return backendFor(os.Getenv(backend.EnvVar), false) }

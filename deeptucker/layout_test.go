@@ -30,7 +30,7 @@ func fitLayout(t *testing.T, packed bool, m *Model, tr *Training, runs ...Run) *
 // backend; on XLA, whose fusions may contract a multiply-add differently in the two graphs (measured for
 // keras-adam: a few entries 1 ulp apart after 2 steps), to 1e-12.
 func TestPackedLayoutEqualsPieces(t *testing.T) {
-	b, err := newBackend()
+	b, err := envBackend()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestPackedLayoutEqualsPieces(t *testing.T) {
 // TestLayoutChoice: Fit packs small models for its own element-wise optimizers, and keeps a variable per tensor
 // for an optimizer that does not declare itself element-wise and for a model above packMaxEntries.
 func TestLayoutChoice(t *testing.T) {
-	b, err := newBackend()
+	b, err := envBackend()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,9 @@ type Result struct {
 	// taken: "closed-form" or "autodiff".
 	Backend   string
 	Gradients string
+	// Synchronous says that XLA's CPU plugin ran each call on the calling thread: Fit's choice for small
+	// steps (SyncStepFLOPs), a matter of speed, not of results.
+	Synchronous bool
 }
 
 // RunResult is one run's history and final state.
@@ -67,7 +70,8 @@ func (r *RunResult) Final() Record {
 
 func (s *session) result(steps int, elapsed time.Duration, stepsPerSecond float64, stepsPerCall int) (*Result, error) {
 	res := &Result{Model: s.model, Training: s.training, Steps: steps, Elapsed: elapsed, StepsPerSecond: stepsPerSecond,
-		StepsPerCall: stepsPerCall, Backend: backend.Name(s.backend), Gradients: s.gradients}
+		StepsPerCall: stepsPerCall, Backend: backend.Name(s.backend), Gradients: s.gradients,
+		Synchronous: backend.Synchronous(s.backend)}
 	finals, err := s.finalTensors()
 	if err != nil {
 		return nil, err

@@ -118,4 +118,9 @@ func TestStartStopsOnABadProfile(t *testing.T) {
 	if err := start(&b); err != nil || !strings.Contains(b.String(), "XLA CPU devices: 1") {
 		t.Errorf("start with DEEPTUCKER_XLA_CPU_DEVICES=1: err=%v, printed %q", err, b.String())
 	}
+	b.Reset()
+	t.Setenv(backend.CPUExecutionEnvVar, "sync")
+	if err := start(&b); err != nil || !strings.Contains(b.String(), "XLA CPU execution: sync") {
+		t.Errorf("start with DEEPTUCKER_XLA_CPU_EXECUTION=sync: err=%v, printed %q", err, b.String())
+	}
 }

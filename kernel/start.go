@@ -29,9 +29,13 @@ func start(w io.Writer) error {
 	if backend == "" {
 		backend = "default: XLA's CPU plugin if make setup installed it, else go"
 	}
-	// The name is deeptucker/backend's CPUDevicesEnvVar, spelled out: importing it would compile GoMLX here.
+	// The names are deeptucker/backend's CPUDevicesEnvVar and CPUExecutionEnvVar, spelled out: importing them
+	// would compile GoMLX here.
 	if d := os.Getenv("DEEPTUCKER_XLA_CPU_DEVICES"); d != "" {
 		backend += "; XLA CPU devices: " + d
+	}
+	if e := os.Getenv("DEEPTUCKER_XLA_CPU_EXECUTION"); e != "" {
+		backend += "; XLA CPU execution: " + e
 	}
 	_, err = fmt.Fprintf(w, "deep Tucker: profile %q, GoMLX backend %q.\n"+
 		"The next cell compiles GoMLX: about 1-2 min the first time (cached afterwards), with only [*] on screen.\n",

@@ -21,7 +21,7 @@ func New() (backends.Backend, error) { return NewWithConfig(os.Getenv(EnvVar)) }
 // (see Config); a blank one opens Default(). Panics inside GoMLX or go-xla are returned as errors.
 func NewWithConfig(config string) (backends.Backend, error) {
 	if strings.TrimSpace(config) == "" {
-		return openDefault(config)
+		return openDefault(config, false)
 	}
 	c, err := ParseConfig(config)
 	if err != nil {
@@ -40,8 +40,32 @@ func NewWithConfig(config string) (backends.Backend, error) {
 // cpu_device_count), so that a computation can be sharded over them: b.NumDevices() == devices. It is how
 // tests run sharded computations without several GPUs; each device is a share of the same CPUs.
 func NewWithCPUDevices(config string, devices int) (backends.Backend, error) {
+	if devices < 1 {
+		return nil, newError(config, ErrBadOption, fmt.Sprintf("%d CPU devices of %q: at least 1", devices, config),
+			"use devices >= 1")
+	}
+	return NewWithCPUOptions(config, CPUOptions{Devices: devices})
+}
+
+// CPUOptions are client options of XLA's CPU plugin.
+type CPUOptions struct {
+	// Devices is the number of host devices (cpu_device_count); 0 leaves it to CPUDevicesEnvVar, else the
+	// plugin's default.
+	Devices int
+	// Synchronous runs each call on the calling thread (asynchronous=false); false leaves it to
+	// CPUExecutionEnvVar ("sync" there).
+	Synchronous bool
+}
+
+// NewWithCPUOptions opens a configuration as NewWithConfig does, with o for XLA's CPU plugin. Synchronous
+// is a choice of speed, not of results, and is ignored by other backends (go, CUDA); asking another backend for
+// devices is an ErrBadOption error, and so is a blank configuration whose Default is go.
+func NewWithCPUOptions(config string, o CPUOptions) (backends.Backend, error) {
 	raw := config
 	if strings.TrimSpace(config) == "" {
+		if o.Devices == 0 {
+			return openDefault(raw, o.Synchronous)
+		}
 		d := Default()
 		if d.Err != nil {
 			return nil, d.Err
@@ -55,11 +79,37 @@ func NewWithCPUDevices(config string, devices int) (backends.Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	if devices < 1 || c.Backend != XLA || c.IsCUDA() {
-		return nil, newError(raw, ErrBadOption, fmt.Sprintf("%d CPU devices of %q: only XLA's CPU plugin has host devices, and at least 1", devices, config),
+	cpu := c.Backend == XLA && !c.IsCUDA()
+	if o.Devices != 0 && (o.Devices < 0 || !cpu) {
+		return nil, newError(raw, ErrBadOption, fmt.Sprintf("%d CPU devices of %q: only XLA's CPU plugin has host devices, and at least 1", o.Devices, config),
 			"use \"xla:cpu\" or the CPU plugin's path, with devices >= 1")
 	}
-	return openXLAWith(raw, c, devices)
+	if !cpu {
+		return NewWithConfig(raw)
+	}
+	env, err := envCPUOptions(raw)
+	if err != nil {
+		return nil, err
+	}
+	if o.Devices == 0 {
+		o.Devices = env.Devices
+	}
+	o.Synchronous = o.Synchronous || env.Synchronous
+	return openXLAWith(raw, c, o)
+}
+
+// envCPUOptions are the CPU plugin options the environment sets: CPUDevicesEnvVar and CPUExecutionEnvVar.
+func envCPUOptions(raw string) (CPUOptions, error) {
+	devices, err := cpuDevicesFromEnv(raw)
+	if err != nil {
+		return CPUOptions{}, err
+	}
+	exec, err := CPUExecution()
+	if err != nil {
+		err.(*Error).Config = raw
+		return CPUOptions{}, err
+	}
+	return CPUOptions{Devices: devices, Synchronous: exec == ExecutionSync}, nil
 }
 
 // installCPUHintAll is the remedy for a missing CPU plugin, in every build.
@@ -121,6 +171,14 @@ func Name(b backends.Backend) string {
 		}
 	}
 	return name
+}
+
+// Synchronous reports whether b is XLA's CPU plugin running each call on the calling thread
+// (CPUOptions.Synchronous, or CPUExecutionEnvVar=sync).
+func Synchronous(b backends.Backend) bool {
+	chosenMu.Lock()
+	defer chosenMu.Unlock()
+	return synchronous[b]
 }
 
 // Describe returns a one-line description of b for logs: its Name, then what the

@@ -38,6 +38,38 @@ func cpuDevicesFromEnv(raw string) (int, error) {
 	return n, nil
 }
 
+// CPUExecutionEnvVar chooses how XLA's CPU plugin runs a compiled call. "async" is XLA's own default: the call
+// runs on the plugin's thread pool while the calling thread waits for it. "sync" runs it on the calling thread
+// (the client option asynchronous=false), which saves the two hand-offs between threads that each call costs
+// otherwise (about 45 us on a 2-CPU machine): worth it for small steps, a loss for large ones, whose
+// parallel kernels then share the CPUs with the calling thread. "auto", the default when unset, lets
+// deeptucker.Fit choose by the size of its step (deeptucker.SyncStepFLOPs); New opens "auto" as "async".
+// Only XLA's CPU plugin reads it.
+const CPUExecutionEnvVar = "DEEPTUCKER_XLA_CPU_EXECUTION"
+
+// Execution is a value of CPUExecutionEnvVar.
+type Execution string
+
+const (
+	ExecutionAuto  Execution = "auto"
+	ExecutionSync  Execution = "sync"
+	ExecutionAsync Execution = "async"
+)
+
+// CPUExecution returns CPUExecutionEnvVar's value, ExecutionAuto when unset or blank, or an ErrBadOption error
+// naming the variable.
+func CPUExecution() (Execution, error) {
+	switch v := Execution(strings.ToLower(strings.TrimSpace(os.Getenv(CPUExecutionEnvVar)))); v {
+	case "":
+		return ExecutionAuto, nil
+	case ExecutionAuto, ExecutionSync, ExecutionAsync:
+		return v, nil
+	default:
+		return "", newError(os.Getenv(EnvVar), ErrBadOption, fmt.Sprintf("%s=%q is not an execution mode", CPUExecutionEnvVar, string(v)),
+			"set it to auto (the default), sync or async, or unset it")
+	}
+}
+
 // VenvEnvVar names the virtual environment that scripts/install-xla-cpu.sh installs the plugin into (default:
 // the .venv directory at the root of this repository); the default choice looks there.
 const VenvEnvVar = "DEEPTUCKER_VENV"
@@ -177,6 +209,7 @@ func declaresModule(gomod string) bool {
 var (
 	chosenMu    sync.Mutex
 	chosenNames = map[backends.Backend]string{}
+	synchronous = map[backends.Backend]bool{} // CPU plugin clients opened with Synchronous
 	warnOnce    sync.Once
 )
 
@@ -196,7 +229,7 @@ func rememberedName(b backends.Backend) (string, bool) {
 // openDefault opens Default(): the XLA CPU plugin when installed, else go. A plugin that is found but does not
 // load falls back to go with a warning on stderr (the numbers are the same, only slower), unless it was named
 // explicitly by CPUPluginEnvVar.
-func openDefault(raw string) (backends.Backend, error) {
+func openDefault(raw string, synchronous bool) (backends.Backend, error) {
 	c := Default()
 	if c.Err != nil {
 		c.Err.(*Error).Config = raw
@@ -205,7 +238,7 @@ func openDefault(raw string) (backends.Backend, error) {
 	if c.Config == Go {
 		return NewWithConfig(Go)
 	}
-	b, err := NewWithConfig(c.Config)
+	b, err := NewWithCPUOptions(c.Config, CPUOptions{Synchronous: synchronous})
 	if err != nil {
 		// A plugin named explicitly, or a setting that is wrong (DEEPTUCKER_XLA_CPU_DEVICES), is the user's to fix:
 		// falling back to go would hide it.

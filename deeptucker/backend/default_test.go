@@ -225,3 +225,39 @@ func TestCPUDevicesEnvVar(t *testing.T) {
 		b.Finalize()
 	}
 }
+
+// A value of DEEPTUCKER_XLA_CPU_EXECUTION that is not a mode is refused with an error naming it, by the CPU
+// plugin (a blank GOMLX_BACKEND included: an error, not a fall back to go), and the pure-Go backend ignores it.
+func TestCPUExecutionEnvVar(t *testing.T) {
+	for _, v := range []string{"", "auto", " SYNC ", "async"} {
+		t.Setenv(CPUExecutionEnvVar, v)
+		if _, err := CPUExecution(); err != nil {
+			t.Errorf("%q: %v", v, err)
+		}
+	}
+	for _, bad := range []string{"1", "true", "synchronous"} {
+		t.Setenv(CPUExecutionEnvVar, bad)
+		if _, err := CPUExecution(); !errors.Is(err, ErrBadOption) || !strings.Contains(err.Error(), CPUExecutionEnvVar) {
+			t.Errorf("%q: err = %v, want ErrBadOption naming %s", bad, err, CPUExecutionEnvVar)
+		}
+		if _, err := NewWithConfig("xla:cpu"); !errors.Is(err, ErrBadOption) && !errors.Is(err, ErrXLANotBuilt) {
+			t.Errorf("xla:cpu with %q: err = %v, want ErrBadOption", bad, err)
+		}
+		b, err := NewWithConfig(Go)
+		if err != nil {
+			t.Fatalf("go with %s=%q: %v", CPUExecutionEnvVar, bad, err)
+		}
+		b.Finalize()
+	}
+	requireXLA(t)
+	unsetEnv(t, CPUPluginEnvVar)
+	unsetEnv(t, VenvEnvVar)
+	if c := Default(); c.Config == Go {
+		t.Skipf("no XLA CPU plugin installed here (%s)", c.Reason)
+	}
+	noAutoInstall(t)
+	t.Setenv(EnvVar, "")
+	if _, err := New(); !errors.Is(err, ErrBadOption) {
+		t.Errorf("blank %s: err = %v, want ErrBadOption", EnvVar, err)
+	}
+}

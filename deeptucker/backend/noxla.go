@@ -13,4 +13,6 @@ func openXLA(raw string, _ Config) (backends.Backend, error) {
 		"rebuild with cgo (a C compiler, CGO_ENABLED=1) and without -tags noxla on linux/amd64 or darwin, or use "+EnvVar+"="+Go)
 }
 
-func openXLAWith(raw string, c Config, _ int) (backends.Backend, error) { return openXLA(raw, c) }
+func openXLAWith(raw string, c Config, _ CPUOptions) (backends.Backend, error) {
+	return openXLA(raw, c)
+}

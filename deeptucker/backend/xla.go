@@ -46,20 +46,20 @@ func autoInstallAllowed() bool {
 	return !off
 }
 
-// openXLA opens XLA with the CPU device count CPUDevicesEnvVar asks for (a CPU plugin option, so not for CUDA).
+// openXLA opens XLA with the CPU plugin options the environment sets (not for CUDA).
 func openXLA(raw string, c Config) (backends.Backend, error) {
-	devices, err := cpuDevicesFromEnv(raw)
-	if err != nil {
-		return nil, err
+	var o CPUOptions
+	if !c.IsCUDA() {
+		var err error
+		if o, err = envCPUOptions(raw); err != nil {
+			return nil, err
+		}
 	}
-	if c.IsCUDA() {
-		devices = 0
-	}
-	return openXLAWith(raw, c, devices)
+	return openXLAWith(raw, c, o)
 }
 
-// openXLAWith opens XLA; cpuDevices > 0 asks the CPU plugin for that many host devices.
-func openXLAWith(raw string, c Config, cpuDevices int) (backends.Backend, error) {
+// openXLAWith opens XLA; o (zero for CUDA) holds the CPU plugin's client options.
+func openXLAWith(raw string, c Config, o CPUOptions) (backends.Backend, error) {
 	xlaMu.Lock()
 	defer xlaMu.Unlock()
 
@@ -147,11 +147,7 @@ func openXLAWith(raw string, c Config, cpuDevices int) (backends.Backend, error)
 	xla.EnableAutoInstall(autoInstall)
 	defer xla.EnableAutoInstall(autoInstallAllowed())
 	plugin := strings.Join(append([]string{c.Plugin}, c.Options...), ",")
-	var options pjrt.NamedValuesMap
-	if cpuDevices > 0 {
-		options = pjrt.NamedValuesMap{"cpu_device_count": int64(cpuDevices)}
-	}
-	b, err := catch(func() (backends.Backend, error) { return xla.NewWithOptions(plugin, options) })
+	b, err := catch(func() (backends.Backend, error) { return xla.NewWithOptions(plugin, o.clientOptions()) })
 	if err != nil {
 		kind, detail := ErrPluginLoad, "GoMLX could not start XLA with this plugin"
 		if !installed {
@@ -162,12 +158,33 @@ func openXLAWith(raw string, c Config, cpuDevices int) (backends.Backend, error)
 	if reportAs != "" {
 		rememberName(b, reportAs)
 	}
-	if cpuDevices > 0 && b.NumDevices() != cpuDevices {
+	if o.Synchronous {
+		chosenMu.Lock()
+		synchronous[b] = true
+		chosenMu.Unlock()
+	}
+	if o.Devices > 0 && b.NumDevices() != o.Devices {
 		b.Finalize()
-		return nil, newError(raw, ErrPluginLoad, fmt.Sprintf("asked the plugin for %d CPU devices, it has %d", cpuDevices, b.NumDevices()),
+		return nil, newError(raw, ErrPluginLoad, fmt.Sprintf("asked the plugin for %d CPU devices, it has %d", o.Devices, b.NumDevices()),
 			"use XLA's CPU plugin (scripts/install-xla-cpu.sh), which honours the cpu_device_count option")
 	}
 	return b, nil
+}
+
+// clientOptions are o as the CPU plugin's PJRT client options; nil when o asks for nothing, so that other
+// plugins get none.
+func (o CPUOptions) clientOptions() pjrt.NamedValuesMap {
+	if o == (CPUOptions{}) {
+		return nil
+	}
+	m := pjrt.NamedValuesMap{}
+	if o.Devices > 0 {
+		m["cpu_device_count"] = int64(o.Devices)
+	}
+	if o.Synchronous {
+		m["asynchronous"] = false
+	}
+	return m
 }
 
 // projectCPUPlugin returns the CPU plugin Default would use, or "".

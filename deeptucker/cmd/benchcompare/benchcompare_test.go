@@ -43,31 +43,6 @@ func TestInitialParamsMatchFit(t *testing.T) {
 	}
 }
 
-// The FLOP count, by hand from the formula of stepFLOPs, for two rows of the table.
-func TestStepFLOPsByHand(t *testing.T) {
-	for _, tc := range []struct {
-		p    problem
-		want flopCount
-	}{
-		// d = r = 10, k = 2: chains 3·2·2·10·100; W 3·2·10·1000; loss 7·1000; per mode ∂V(n) and S_n, 2·10·1000
-		// each; layers 3·2·3·1000; Adam 14·(1000 + 3·(100 + 2·1000)).
-		{problems[1], flopCount{Forward: 12_000 + 60_000, Loss: 7_000, Backward: 3*(20_000+20_000) + 18_000, Adam: 14 * 7_300}},
-		// d = 50, r = 10, k = 2: chains 3·2·2·10·2500; W 2·10·(5000 + 25000 + 125000); loss 7·125000; per mode
-		// ∂V(n) and S_n, each the forward product's 2·10·(5000, 25000, 125000); layers 3·2·3·25000;
-		// Adam 14·(1000 + 3·(500 + 2·25000)).
-		{problems[4], flopCount{Forward: 300_000 + 3_100_000, Loss: 875_000,
-			Backward: 2*(100_000+500_000+2_500_000) + 450_000, Adam: 14 * 152_500}},
-	} {
-		m, err := tc.p.model()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := stepFLOPs(m); got != tc.want {
-			t.Errorf("%s: stepFLOPs = %+v, want %+v", tc.p.Name, got, tc.want)
-		}
-	}
-}
-
 func TestWriteNPYRoundTrip(t *testing.T) {
 	for _, shape := range [][]int{{3}, {2, 3, 4}, {1, 5}} {
 		data := make([]float64, prod(shape))
@@ -210,5 +185,21 @@ func TestDevicesNote(t *testing.T) {
 	}
 	if got := devicesNote([]string{"go"}); got != "" {
 		t.Errorf("devicesNote(go) = %q, want nothing", got)
+	}
+}
+
+func TestSyncNote(t *testing.T) {
+	table := []*row{
+		{Problem: problems[0], Cells: map[string]*cell{"go": {}, "xla:cpu": {Synchronous: true}}},
+		{Problem: problems[1], Cells: map[string]*cell{"go": {}, "xla:cpu": {Synchronous: true}}},
+		{Problem: problems[2], Cells: map[string]*cell{"go": {}, "xla:cpu": {}}},
+	}
+	want := "\nSynchronous calls (DEEPTUCKER_XLA_CPU_EXECUTION=auto: steps of at most 2 MFLOP over a problem's runs): " +
+		"xla:cpu on 10^3 depth 1, 1 model; 10^3 depth 3, 1 model.\n"
+	if got := syncNote(table, []string{"go", "xla:cpu"}); got != want {
+		t.Errorf("syncNote = %q, want %q", got, want)
+	}
+	if got := syncNote(table[2:], []string{"go", "xla:cpu"}); got != "" {
+		t.Errorf("syncNote without synchronous cells = %q, want nothing", got)
 	}
 }

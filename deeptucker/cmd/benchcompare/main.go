@@ -14,7 +14,7 @@
 // diagnostics records of deeptucker.Fit (one record's cost included); the reference's loop is the one a JAX
 // user writes (a jitted, vmapped step called from Python, no host sync per step).
 //
-// Beside the speeds it prints the FLOPs per model-step of our step, counted from the shapes (see stepFLOPs),
+// Beside the speeds it prints the FLOPs per model-step of our step, counted from the shapes (see Model.StepFLOPs),
 // and of the JAX step, from XLA's cost analysis of the compiled computation.
 package main
 
@@ -95,6 +95,8 @@ type cell struct {
 	Window     int       `json:"window"`            // timed steps per measurement
 	MaxDiff    float64   `json:"loss_max_rel_diff"` // against the reference (or the host, without one)
 	Err        string    `json:"error,omitempty"`
+	// Synchronous is ours only: XLA's CPU plugin ran the calls on the calling thread (Result.Synchronous).
+	Synchronous bool `json:"synchronous,omitempty"`
 }
 
 func (c *cell) median() float64 {
@@ -112,7 +114,7 @@ func (c *cell) median() float64 {
 type row struct {
 	Problem  problem
 	Cells    map[string]*cell
-	OurFLOPs flopCount
+	OurFLOPs deeptucker.StepFLOPs
 	RefFLOPs float64
 }
 
@@ -184,7 +186,7 @@ func run(rounds int, seconds float64, backends []string, python, refPlugin, rowL
 				if c.Err != "" {
 					continue
 				}
-				rate, medianStep, err := measure(r.Problem, name, c.Window, refs[name], filepath.Join(outDir, slug(r.Problem.Name)))
+				rate, medianStep, sync, err := measure(r.Problem, name, c.Window, refs[name], filepath.Join(outDir, slug(r.Problem.Name)))
 				if err != nil {
 					c.Err = err.Error()
 					fmt.Printf("  %s on %s: %v\n", r.Problem.Name, name, err)
@@ -195,6 +197,7 @@ func run(rounds int, seconds float64, backends []string, python, refPlugin, rowL
 					c.Window = fitWindow(max(5, min(100000, int(seconds*rate/float64(r.Problem.Models)))))
 				} else {
 					c.Rates = append(c.Rates, rate)
+					c.Synchronous = sync
 					if medianStep > 0 {
 						c.MedianStep = append(c.MedianStep, medianStep)
 					}
@@ -266,7 +269,7 @@ func prepare(p problem, backends []string, refs map[string]*reference, dir strin
 	if err := export(dir, m, runs); err != nil {
 		return nil, err
 	}
-	r := &row{Problem: p, Cells: map[string]*cell{}, OurFLOPs: stepFLOPs(m)}
+	r := &row{Problem: p, Cells: map[string]*cell{}, OurFLOPs: m.StepFLOPs()}
 	var want [][]float64 // [step][model]
 	if ref != nil {
 		if want, err = ref.losses(dir, checkSteps); err != nil {
@@ -392,18 +395,19 @@ func backendName(config string) (string, error) {
 }
 
 // measure returns model-steps per second of one implementation (a reference when ref is set) over a window
-// of steps, after as many untimed steps, and for ours the rate of Fit's median step.
-func measure(p problem, name string, window int, ref *reference, dir string) (rate, medianStep float64, err error) {
+// of steps, after as many untimed steps, and for ours the rate of Fit's median step and whether the calls
+// ran synchronously.
+func measure(p problem, name string, window int, ref *reference, dir string) (rate, medianStep float64, sync bool, err error) {
 	if ref != nil {
 		s, err := ref.time(dir, window, window)
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, false, err
 		}
-		return float64(window*p.Models) / s, 0, nil
+		return float64(window*p.Models) / s, 0, false, nil
 	}
 	m, err := p.model()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
 	}
 	// The previous measurement's garbage (the go backend's buffers above all) is collected now, not by a
 	// collector running on one of the two cores during this window.
@@ -418,16 +422,16 @@ func measure(p problem, name string, window int, ref *reference, dir string) (ra
 		}
 	})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
 	}
 	res, err := fitOn(name, m, tr, p.runs())
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
 	}
 	if at[0].IsZero() || at[1].IsZero() {
-		return 0, 0, fmt.Errorf("no records at steps %d and %d", window, 2*window)
+		return 0, 0, false, fmt.Errorf("no records at steps %d and %d", window, 2*window)
 	}
-	return float64(window*p.Models) / at[1].Sub(at[0]).Seconds(), res.StepsPerSecond * float64(p.Models), nil
+	return float64(window*p.Models) / at[1].Sub(at[0]).Seconds(), res.StepsPerSecond * float64(p.Models), res.Synchronous, nil
 }
 
 // fitWindow rounds a window up to a multiple of 16 and of stepsPerCall: Fit records every window steps, and

@@ -6,6 +6,9 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/deeptucker/deeptucker/deeptucker"
+	"github.com/deeptucker/deeptucker/deeptucker/backend"
 )
 
 // printTable writes the Markdown ratio table: model-steps/s per implementation (medians), ours/best (the best
@@ -59,6 +62,7 @@ func printTable(w io.Writer, table []*row, backends []string, withRef, withPlugi
 		}
 		fmt.Fprintf(w, "| %s |\n", strings.Join(cols, " | "))
 	}
+	fmt.Fprint(w, syncNote(table, backends))
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Our kFLOP per model-step by part (forward / loss / backward / Adam):")
 	for _, r := range table {
@@ -122,6 +126,27 @@ func rates(vs []float64) string {
 		s[i] = rate(v)
 	}
 	return strings.Join(s, ", ")
+}
+
+// syncNote names the problems whose calls XLA's CPU plugin ran on the calling thread, for each of our backends.
+func syncNote(table []*row, backends []string) string {
+	var parts []string
+	for _, b := range backends {
+		var rows []string
+		for _, r := range table {
+			if c := r.Cells[b]; c != nil && c.Synchronous {
+				rows = append(rows, r.Problem.Name)
+			}
+		}
+		if len(rows) > 0 {
+			parts = append(parts, fmt.Sprintf("%s on %s", b, strings.Join(rows, "; ")))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("\nSynchronous calls (%s=auto: steps of at most %.0f MFLOP over a problem's runs): %s.\n",
+		backend.CPUExecutionEnvVar, deeptucker.SyncStepFLOPs/1e6, strings.Join(parts, ", "))
 }
 
 // devicesNote says which of our backends have several devices, over which Fit splits the runs of a problem.

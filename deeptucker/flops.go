@@ -1,8 +1,6 @@
-package main
+package deeptucker
 
-import "github.com/deeptucker/deeptucker/deeptucker"
-
-// flops counts the floating-point operations of one model's training step, as deeptucker builds it (closed-form
+// StepFLOPs counts the floating-point operations of one run's training step as Fit builds it (closed-form
 // gradients, full batch, Adam): 2 per multiply-add of a contraction, 1 per element-wise operation. With d_n
 // the data's sizes, r_n the core's, k_n = D_n − 1 the matrices A per column, P = Π d_n, and
 // X(S) the size of a tensor of dims S:
@@ -19,14 +17,17 @@ import "github.com/deeptucker/deeptucker/deeptucker"
 // pass's partial products T_n, as reverse-mode differentiation does): when the step changes (fusing Adam,
 // say), change the count with it. Reductions over a contraction's result and the scalar
 // work of the step (bias corrections, the step counter) are left out; they do not grow with the model.
-type flopCount struct {
+type StepFLOPs struct {
 	Forward, Loss, Backward, Adam int64
 }
 
-func (f flopCount) Total() int64 { return f.Forward + f.Loss + f.Backward + f.Adam }
+// Total is the step's whole count.
+func (f StepFLOPs) Total() int64 { return f.Forward + f.Loss + f.Backward + f.Adam }
 
-func stepFLOPs(m *deeptucker.Model) flopCount {
-	var f flopCount
+// StepFLOPs returns the count for one run of m. Fit uses it to size a call's work (see CPUExecutionEnvVar);
+// `make bench` prints it beside XLA's count for JAX's step.
+func (m *Model) StepFLOPs() StepFLOPs {
+	var f StepFLOPs
 	N := len(m.Shape)
 	d, r := m.Shape, m.CoreShape
 	P := int64(prod(d))
