@@ -19,10 +19,11 @@ var (
 // DEEPTUCKER_XLA_CPU_EXECUTION is unset or "auto" (backend.CPUExecutionEnvVar). A call then skips the
 // hand-offs to and from the plugin's threads, which cost more than a small step's parallel kernels save.
 // Measured on 2 CPUs, synchronous over asynchronous in alternating pairs in one process (16 steps per call):
-// one 10^3 model of depth 1 (0.2 MFLOP) 1.06-1.42x, one of depth 3 0.98-1.16x, 4 of depth 3 (1.3 MFLOP)
-// 1.07-1.09x; 16 of depth 3 (5 MFLOP) 0.88-1.01x; 64 on 4 devices 1.06-1.13x at depth 3, 0.82-1.06x at
-// depth 4; one 50^3 model (13 MFLOP and up) 0.42-0.98x. Hence a bound below the mixed results.
-const SyncStepFLOPs = 2_000_000
+// one 10^3 model of depth 1 (205 kFLOP) 1.06-1.42x, of depth 2 (262 kFLOP) 1.03-1.23x, of depth 3 (319 kFLOP)
+// 0.84-1.00x (in `make bench`, against JAX, 0.76-0.84x); one 50^3 model 0.42-0.98x. FLOPs are a proxy for a
+// call's length, not its parallelism: 4 runs of depth 3 (1.3 MFLOP, on 4 devices) gained 1.07-1.09x, so
+// DEEPTUCKER_XLA_CPU_EXECUTION=sync is worth trying on small batches.
+const SyncStepFLOPs = 300_000
 
 // newBackend returns the backend GOMLX_BACKEND names for a Fit of model over runs runs, opened once per
 // configuration and process: an XLA client (and its GPU memory) is costly to create, and every Fit can share

@@ -240,8 +240,8 @@ func openDefault(raw string, synchronous bool) (backends.Backend, error) {
 	}
 	b, err := NewWithCPUOptions(c.Config, CPUOptions{Synchronous: synchronous})
 	if err != nil {
-		// A plugin named explicitly, or a setting that is wrong (DEEPTUCKER_XLA_CPU_DEVICES), is the user's to fix:
-		// falling back to go would hide it.
+		// A plugin named explicitly, or a setting that is wrong (DEEPTUCKER_XLA_CPU_DEVICES or _EXECUTION), is the
+		// user's to fix: falling back to go would hide it.
 		if _, explicit := os.LookupEnv(CPUPluginEnvVar); explicit || errors.Is(err, ErrBadOption) {
 			return nil, err
 		}

@@ -187,32 +187,7 @@ func TestNewWithCPUDevices(t *testing.T) {
 // DEEPTUCKER_XLA_CPU_DEVICES sets the CPU plugin's device count; a value that is not a count is refused with
 // an error naming it, and the pure-Go backend ignores it.
 func TestCPUDevicesEnvVar(t *testing.T) {
-	for _, bad := range []string{"0", "-2", "four", "1.5"} {
-		t.Setenv(CPUDevicesEnvVar, bad)
-		_, err := NewWithConfig("xla:cpu")
-		if !errors.Is(err, ErrBadOption) && !errors.Is(err, ErrXLANotBuilt) {
-			t.Errorf("%s=%q: err = %v, want ErrBadOption", CPUDevicesEnvVar, bad, err)
-		} else if errors.Is(err, ErrBadOption) && !strings.Contains(err.Error(), CPUDevicesEnvVar) {
-			t.Errorf("%s=%q: the error does not name the variable: %v", CPUDevicesEnvVar, bad, err)
-		}
-		b, err := NewWithConfig(Go)
-		if err != nil {
-			t.Fatalf("go with %s=%q: %v", CPUDevicesEnvVar, bad, err)
-		}
-		b.Finalize()
-	}
-	requireXLA(t)
-	unsetEnv(t, CPUPluginEnvVar)
-	unsetEnv(t, VenvEnvVar)
-	if c := Default(); c.Config == Go {
-		t.Skipf("no XLA CPU plugin installed here (%s)", c.Reason)
-	}
-	noAutoInstall(t)
-	t.Setenv(EnvVar, "")
-	t.Setenv(CPUDevicesEnvVar, "four")
-	if _, err := New(); !errors.Is(err, ErrBadOption) { // blank GOMLX_BACKEND: an error, not a quiet fall back to go
-		t.Errorf("blank %s, %s=four: err = %v, want ErrBadOption", EnvVar, CPUDevicesEnvVar, err)
-	}
+	refusesBadValues(t, CPUDevicesEnvVar, "0", "-2", "four", "1.5") // skips from here without the plugin
 	for _, n := range []string{"1", "2", " 3 "} {
 		t.Setenv(CPUDevicesEnvVar, n)
 		b, err := NewWithConfig("")
@@ -235,17 +210,29 @@ func TestCPUExecutionEnvVar(t *testing.T) {
 			t.Errorf("%q: %v", v, err)
 		}
 	}
-	for _, bad := range []string{"1", "true", "synchronous"} {
-		t.Setenv(CPUExecutionEnvVar, bad)
-		if _, err := CPUExecution(); !errors.Is(err, ErrBadOption) || !strings.Contains(err.Error(), CPUExecutionEnvVar) {
-			t.Errorf("%q: err = %v, want ErrBadOption naming %s", bad, err, CPUExecutionEnvVar)
-		}
-		if _, err := NewWithConfig("xla:cpu"); !errors.Is(err, ErrBadOption) && !errors.Is(err, ErrXLANotBuilt) {
-			t.Errorf("xla:cpu with %q: err = %v, want ErrBadOption", bad, err)
+	t.Setenv(CPUExecutionEnvVar, "fast")
+	if _, err := CPUExecution(); !errors.Is(err, ErrBadOption) || !strings.Contains(err.Error(), CPUExecutionEnvVar) {
+		t.Errorf("fast: err = %v, want ErrBadOption naming %s", err, CPUExecutionEnvVar)
+	}
+	refusesBadValues(t, CPUExecutionEnvVar, "1", "true", "synchronous")
+}
+
+// refusesBadValues checks that each bad value of the environment variable name is refused by the CPU plugin
+// with an ErrBadOption error naming it, also when GOMLX_BACKEND is blank (an error, not a quiet fall back to
+// go), and ignored by the pure-Go backend. It skips the test where no XLA CPU plugin is installed.
+func refusesBadValues(t *testing.T, name string, bad ...string) {
+	t.Helper()
+	for _, v := range bad {
+		t.Setenv(name, v)
+		_, err := NewWithConfig("xla:cpu")
+		if !errors.Is(err, ErrBadOption) && !errors.Is(err, ErrXLANotBuilt) {
+			t.Errorf("%s=%q: err = %v, want ErrBadOption", name, v, err)
+		} else if errors.Is(err, ErrBadOption) && !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: the error does not name the variable: %v", name, v, err)
 		}
 		b, err := NewWithConfig(Go)
 		if err != nil {
-			t.Fatalf("go with %s=%q: %v", CPUExecutionEnvVar, bad, err)
+			t.Fatalf("go with %s=%q: %v", name, v, err)
 		}
 		b.Finalize()
 	}
@@ -257,7 +244,9 @@ func TestCPUExecutionEnvVar(t *testing.T) {
 	}
 	noAutoInstall(t)
 	t.Setenv(EnvVar, "")
+	t.Setenv(name, bad[0])
 	if _, err := New(); !errors.Is(err, ErrBadOption) {
-		t.Errorf("blank %s: err = %v, want ErrBadOption", EnvVar, err)
+		t.Errorf("blank %s, %s=%q: err = %v, want ErrBadOption", EnvVar, name, bad[0], err)
 	}
+	t.Setenv(name, "")
 }

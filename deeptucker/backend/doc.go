@@ -11,7 +11,9 @@
 // which always works. Name then says "xla:cpu" or "go"; DEEPTUCKER_XLA_CPU_PLUGIN=none keeps
 // the default on "go", and DEEPTUCKER_XLA_CPU_PLUGIN=/path/plugin.so names another plugin file.
 // DEEPTUCKER_XLA_CPU_DEVICES=n opens XLA's CPU plugin with n host devices instead of its
-// default 4 (deeptucker.Fit splits groups of runs over them; 1 keeps every group on one).
+// default 4 (deeptucker.Fit splits groups of runs over them; 1 keeps every group on one), and
+// DEEPTUCKER_XLA_CPU_EXECUTION=sync|async|auto says whether it runs each call on the calling thread
+// (deeptucker.Fit does for small steps when it is auto, the default; see CPUExecutionEnvVar).
 //
 //	GOMLX_BACKEND=go                       pure Go (SimpleGo): no cgo, no plugin
 //	GOMLX_BACKEND=xla:/abs/path/plugin.so  XLA with the PJRT plugin at that path
@@ -63,7 +65,8 @@
 //
 // NewWithCPUDevices opens XLA's CPU plugin with n host devices (its PJRT option cpu_device_count), so that
 // a computation sharded over a device mesh (GoMLX's pkg/core/distributed) runs, and is tested, on one
-// machine without GPUs; b.NumDevices() reports the count of any backend.
+// machine without GPUs; b.NumDevices() reports the count of any backend. NewWithCPUOptions sets the device
+// count and the synchronous execution together.
 //
 // # Builds without cgo
 //

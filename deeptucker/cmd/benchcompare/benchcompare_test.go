@@ -194,7 +194,7 @@ func TestSyncNote(t *testing.T) {
 		{Problem: problems[1], Cells: map[string]*cell{"go": {}, "xla:cpu": {Synchronous: true}}},
 		{Problem: problems[2], Cells: map[string]*cell{"go": {}, "xla:cpu": {}}},
 	}
-	want := "\nSynchronous calls (DEEPTUCKER_XLA_CPU_EXECUTION=auto: steps of at most 2 MFLOP over a problem's runs): " +
+	want := "\nSynchronous calls (DEEPTUCKER_XLA_CPU_EXECUTION=auto: steps of at most 300 kFLOP over a problem's runs): " +
 		"xla:cpu on 10^3 depth 1, 1 model; 10^3 depth 3, 1 model.\n"
 	if got := syncNote(table, []string{"go", "xla:cpu"}); got != want {
 		t.Errorf("syncNote = %q, want %q", got, want)

@@ -145,8 +145,8 @@ func syncNote(table []*row, backends []string) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("\nSynchronous calls (%s=auto: steps of at most %.0f MFLOP over a problem's runs): %s.\n",
-		backend.CPUExecutionEnvVar, deeptucker.SyncStepFLOPs/1e6, strings.Join(parts, ", "))
+	return fmt.Sprintf("\nSynchronous calls (%s=auto: steps of at most %.0f kFLOP over a problem's runs): %s.\n",
+		backend.CPUExecutionEnvVar, deeptucker.SyncStepFLOPs/1e3, strings.Join(parts, ", "))
 }
 
 // devicesNote says which of our backends have several devices, over which Fit splits the runs of a problem.
