@@ -50,7 +50,8 @@ func synchronous(model *Model, runs int) bool {
 
 // backendFor opens (once per process) the backend of a GOMLX_BACKEND value, synchronous or not (only XLA's CPU
 // plugin tells the two apart). The CPU device count is part of the key: a program that changes it between two
-// Fits gets what it asked for, not the first backend.
+// Fits gets what it asked for, not the first backend. So is DEEPTUCKER_XLA_CPU_EXECUTION's value, so that a bad
+// one set between two Fits is reported by the backend that reads it rather than met by a cached one.
 func backendFor(config string, synchronous bool) (backends.Backend, error) {
 	key := config + "\x00" + os.Getenv(backend.CPUDevicesEnvVar) + "\x00" + os.Getenv(backend.CPUExecutionEnvVar)
 	if synchronous {
