@@ -26,7 +26,8 @@
 // objective term is differentiated by GoMLX. Training uses GoMLX's context variables and optimizers (any
 // optimizers.Interface, see Optimizer) in Fit's own loop: TrainingBuilder.StepsPerCall steps unrolled per
 // compiled call, nothing brought to the host between records, runs split over a backend's devices (XLA's CPU
-// plugin has 4 host devices unless DEEPTUCKER_XLA_CPU_DEVICES says otherwise; results equal unsplit ones), and on
+// plugin has 4 host devices unless DEEPTUCKER_XLA_CPU_DEVICES says otherwise, and Fit opens it with as many as
+// a group of runs splits over, one for a single run; results equal unsplit ones), and on
 // that plugin a small step's calls run on the calling thread (SyncStepFLOPs; the same results, faster). For an
 // element-wise optimizer (Optimizer.Elementwise: Adam, Keras' Adam, gradient descent) all of a run's parameters
 // live in one flat variable that the graph slices into tensors, so the update is one fused pass and a call

@@ -34,15 +34,16 @@ var ErrDiverged = errors.New("deeptucker: training diverged")
 // runs (RunResult.DivergedStep). Not converging within the budget is not an error: see
 // RunResult.ConvergedStep.
 func Fit(model *Model, training *Training, runs ...Run) (res *Result, err error) {
-	b, err := newBackend(model, len(runs))
-	if err != nil {
-		return nil, err
-	}
-	return fitOn(b, model, training, runs...)
+	return fitWith(func(groupRuns int) (backends.Backend, error) { return newBackend(model, groupRuns) }, model, training, runs...)
 }
 
 // fitOn is Fit on a given backend.
 func fitOn(b backends.Backend, model *Model, training *Training, runs ...Run) (res *Result, err error) {
+	return fitWith(func(int) (backends.Backend, error) { return b, nil }, model, training, runs...)
+}
+
+// fitWith is Fit with each group of runs on the backend backendFor returns for its size.
+func fitWith(backendFor func(groupRuns int) (backends.Backend, error), model *Model, training *Training, runs ...Run) (res *Result, err error) {
 	if model == nil || training == nil {
 		return nil, errors.New("deeptucker: Fit needs a model and a training configuration")
 	}
@@ -70,6 +71,10 @@ func fitOn(b backends.Backend, model *Model, training *Training, runs ...Run) (r
 		sub := make([]Run, len(group))
 		for k, i := range group {
 			sub[k] = runs[i]
+		}
+		b, err := backendFor(len(sub))
+		if err != nil {
+			return nil, err
 		}
 		gres, gerr := fitGroup(b, model, training, sub)
 		if gres == nil {

@@ -49,4 +49,4 @@ func forEachLayout(t *testing.T, f func(t *testing.T)) {
 }
 
 // envBackend is the (asynchronous) backend GOMLX_BACKEND names, for tests that build sessions on it.
-func envBackend() (backends.Backend, error) { return backendFor(os.Getenv(backend.EnvVar), false) }
+func envBackend() (backends.Backend, error) { return backendFor(os.Getenv(backend.EnvVar), false, 0) }

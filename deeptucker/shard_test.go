@@ -148,3 +148,57 @@ func TestFitHonoursCPUDevicesEnv(t *testing.T) {
 		}
 	}
 }
+
+// On XLA's CPU plugin, Fit opens a client with as many host devices as a group of runs is split over (one for
+// a single run), up to the plugin's count, which DEEPTUCKER_XLA_CPU_DEVICES sets; the split itself is the one
+// the full client gives, and one run trains to the same numbers on either client. On go nothing changes.
+func TestFitOpensTheDevicesItSplitsOver(t *testing.T) {
+	shape := []int{4, 3, 3}
+	m := mustModel(t, NewModel(shape...).Depth(2).InitStd(0.1))
+	cpu := xlatest.CPUConfig() // before GOMLX_BACKEND=go below
+	t.Setenv(backend.EnvVar, "go")
+	if b, err := newBackend(m, 4); err != nil || b.NumDevices() != 1 || backend.IsCPU(b) {
+		t.Fatalf("go: %v, %v", b, err)
+	}
+
+	four := xlatest.CPUDevices(t, 4) // skips where no XLA CPU plugin is installed
+	t.Setenv(backend.EnvVar, cpu)
+	for _, c := range []struct {
+		env        string
+		runs, want int
+	}{
+		{"4", 1, 1}, {"4", 2, 2}, {"4", 3, 3}, {"4", 4, 4}, {"4", 5, 1}, {"4", 6, 3}, {"4", 64, 4},
+		{"2", 1, 1}, {"2", 3, 1}, {"2", 8, 2}, {"1", 4, 1},
+		{"", 1, 1}, // whatever the plugin's own count
+	} {
+		t.Setenv(backend.CPUDevicesEnvVar, c.env)
+		b, err := newBackend(m, c.runs)
+		if err != nil {
+			t.Fatalf("%s=%q, %d runs: %v", backend.CPUDevicesEnvVar, c.env, c.runs, err)
+		}
+		if !backend.IsCPU(b) || b.NumDevices() != c.want {
+			t.Errorf("%s=%q, %d runs: %s, want XLA's CPU plugin with %d devices", backend.CPUDevicesEnvVar, c.env, c.runs, backend.Describe(b), c.want)
+		}
+	}
+
+	t.Setenv(backend.CPUDevicesEnvVar, "4")
+	x := lowRankTarget(t, shape, []int{2, 2, 2}, 3)
+	train, held := splitMask(shape, 0.7, 1)
+	run := Run{Target: x, Train: train, HeldOut: held, Seed: 1}
+	tr := mustTraining(t, NewTraining().Adam(0.01).Steps(40).RecordEvery(20))
+	var split []int
+	shardedHook = func(d int) { split = append(split, d) }
+	got, err := Fit(m, tr, run)
+	shardedHook = nil
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := fitOn(four, m, tr, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(split) != 0 {
+		t.Errorf("one run split over %v devices", split)
+	}
+	closeTo(t, "W on a one-device client against the four-device one", got.Runs[0].W.Data, want.Runs[0].W.Data, 0)
+}

@@ -169,7 +169,7 @@ func Behaviour(m *Model, t *Training) (string, error) {
 	run := Run{Target: x, Train: multilinear.NewMask(m.Shape...), Seed: 1}
 	// The pure-Go backend: it compiles in milliseconds where XLA takes a second, and the rounding above makes
 	// the fingerprint the same on every backend.
-	b, err := backendFor("go", false)
+	b, err := backendFor("go", false, 0)
 	if err != nil {
 		return "", err
 	}

@@ -145,7 +145,7 @@ func TestStepsPerCallOption(t *testing.T) {
 // stepsFixture is the go backend, a depth-2 model of a 5x4x3 target and one run observing 70% of it.
 func stepsFixture(t *testing.T) (backends.Backend, *Model, []Run) {
 	t.Helper()
-	b, err := backendFor("go", false)
+	b, err := backendFor("go", false, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

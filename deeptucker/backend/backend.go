@@ -181,6 +181,15 @@ func Synchronous(b backends.Backend) bool {
 	return synchronous[b]
 }
 
+// IsCPU reports whether b is a client of XLA's CPU plugin (any XLA plugin but CUDA's) that this package
+// opened: the backends CPUOptions apply to, so that asking NewWithCPUOptions for another device count or
+// execution of b's configuration is meaningful.
+func IsCPU(b backends.Backend) bool {
+	chosenMu.Lock()
+	defer chosenMu.Unlock()
+	return cpuClients[b]
+}
+
 // Describe returns a one-line description of b for logs: its Name, then what the
 // backend says of itself (for XLA: the plugin file, its PJRT C API version and devices).
 func Describe(b backends.Backend) string {

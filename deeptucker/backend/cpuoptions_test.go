@@ -118,3 +118,31 @@ func TestSynchronousRunsOnCallingThread(t *testing.T) {
 		}
 	}
 }
+
+// IsCPU tells XLA's CPU plugin, whatever its options, from the pure-Go backend.
+func TestIsCPU(t *testing.T) {
+	requireXLA(t)
+	unsetEnv(t, CPUPluginEnvVar)
+	unsetEnv(t, VenvEnvVar)
+	if c := Default(); c.Config == Go {
+		t.Skipf("no XLA CPU plugin installed here (%s)", c.Reason)
+	}
+	g, err := NewWithConfig(Go)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Finalize()
+	if IsCPU(g) || IsCPU(nil) {
+		t.Errorf("IsCPU(go) = %v, IsCPU(nil) = %v, want false", IsCPU(g), IsCPU(nil))
+	}
+	for _, o := range []CPUOptions{{}, {Devices: 1}, {Devices: 2, Synchronous: true}} {
+		b, err := NewWithCPUOptions("xla:cpu", o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !IsCPU(b) {
+			t.Errorf("IsCPU(xla:cpu with %+v) = false", o)
+		}
+		b.Finalize()
+	}
+}

@@ -210,6 +210,7 @@ var (
 	chosenMu    sync.Mutex
 	chosenNames = map[backends.Backend]string{}
 	synchronous = map[backends.Backend]bool{} // CPU plugin clients opened with Synchronous
+	cpuClients  = map[backends.Backend]bool{} // clients of a plugin that CPUOptions apply to (not CUDA)
 	warnOnce    sync.Once
 )
 

@@ -11,7 +11,8 @@
 // which always works. Name then says "xla:cpu" or "go"; DEEPTUCKER_XLA_CPU_PLUGIN=none keeps
 // the default on "go", and DEEPTUCKER_XLA_CPU_PLUGIN=/path/plugin.so names another plugin file.
 // DEEPTUCKER_XLA_CPU_DEVICES=n opens XLA's CPU plugin with n host devices instead of its
-// default 4 (deeptucker.Fit splits groups of runs over them; 1 keeps every group on one), and
+// default 4 (deeptucker.Fit splits groups of runs over at most that many, on a client with as many devices as it
+// uses; 1 keeps every group on one), and
 // DEEPTUCKER_XLA_CPU_EXECUTION=sync|async|auto says whether it runs each call on the calling thread
 // (deeptucker.Fit does for small steps when it is auto, the default; see CPUExecutionEnvVar).
 //

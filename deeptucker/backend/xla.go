@@ -158,16 +158,15 @@ func openXLAWith(raw string, c Config, o CPUOptions) (backends.Backend, error) {
 	if reportAs != "" {
 		rememberName(b, reportAs)
 	}
-	if o.Synchronous {
-		chosenMu.Lock()
-		synchronous[b] = true
-		chosenMu.Unlock()
-	}
 	if o.Devices > 0 && b.NumDevices() != o.Devices {
 		b.Finalize()
 		return nil, newError(raw, ErrPluginLoad, fmt.Sprintf("asked the plugin for %d CPU devices, it has %d", o.Devices, b.NumDevices()),
 			"use XLA's CPU plugin (scripts/install-xla-cpu.sh), which honours the cpu_device_count option")
 	}
+	chosenMu.Lock()
+	defer chosenMu.Unlock()
+	cpuClients[b] = !c.IsCUDA()
+	synchronous[b] = o.Synchronous
 	return b, nil
 }
 

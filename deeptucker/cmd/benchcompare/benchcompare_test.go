@@ -180,7 +180,7 @@ func TestSplitBackends(t *testing.T) {
 func TestDevicesNote(t *testing.T) {
 	defer func(saved map[string]int) { backendDevices = saved }(backendDevices)
 	backendDevices = map[string]int{"go": 1, "xla:cpu": 4}
-	if got, want := devicesNote([]string{"go", "xla:cpu"}), "; xla:cpu has 4 devices (a problem's runs split over the largest count dividing theirs)"; got != want {
+	if got, want := devicesNote([]string{"go", "xla:cpu"}), "; xla:cpu has 4 devices (a problem's runs split over the largest count dividing theirs, on a client with that many)"; got != want {
 		t.Errorf("devicesNote = %q, want %q", got, want)
 	}
 	if got := devicesNote([]string{"go"}); got != "" {

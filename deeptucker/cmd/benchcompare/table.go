@@ -160,5 +160,5 @@ func devicesNote(backends []string) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return "; " + strings.Join(parts, ", ") + " (a problem's runs split over the largest count dividing theirs)"
+	return "; " + strings.Join(parts, ", ") + " (a problem's runs split over the largest count dividing theirs, on a client with that many)"
 }
