@@ -42,8 +42,8 @@ func fitOn(b backends.Backend, model *Model, training *Training, runs ...Run) (r
 	return fitWith(func(int) (backends.Backend, error) { return b, nil }, model, training, runs...)
 }
 
-// fitWith is Fit with each group of runs on the backend backendFor returns for its size.
-func fitWith(backendFor func(groupRuns int) (backends.Backend, error), model *Model, training *Training, runs ...Run) (res *Result, err error) {
+// fitWith is Fit with each group of runs on the backend open returns for its size.
+func fitWith(open func(groupRuns int) (backends.Backend, error), model *Model, training *Training, runs ...Run) (res *Result, err error) {
 	if model == nil || training == nil {
 		return nil, errors.New("deeptucker: Fit needs a model and a training configuration")
 	}
@@ -72,7 +72,7 @@ func fitWith(backendFor func(groupRuns int) (backends.Backend, error), model *Mo
 		for k, i := range group {
 			sub[k] = runs[i]
 		}
-		b, err := backendFor(len(sub))
+		b, err := open(len(sub))
 		if err != nil {
 			return nil, err
 		}

@@ -38,7 +38,9 @@ _plugin = os.environ.get("DEEPTUCKER_REF_PJRT_PLUGIN")
 if _plugin:
     from jax._src import xla_bridge
 
-    xla_bridge.register_plugin("deeptucker_plugin", priority=500, library_path=_plugin, options=None)
+    # One host device, as jaxlib's CPU client has and as deeptucker.Fit opens the plugin for a batch it does not
+    # split: the plugin's default of 4 runs more worker threads than a machine with fewer CPUs has.
+    xla_bridge.register_plugin("deeptucker_plugin", priority=500, library_path=_plugin, options={"cpu_device_count": 1})
     jax.config.update("jax_platforms", "deeptucker_plugin")
 jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402  (after enabling float64)
