@@ -77,13 +77,20 @@ func must(t *testing.T, err error) {
 
 // The synchronous option reaches the plugin: calls then run on the calling thread, and otherwise do not.
 // Set directly, through DEEPTUCKER_XLA_CPU_EXECUTION, or not at all.
-func TestSynchronousRunsOnCallingThread(t *testing.T) {
+// requireCPUPlugin skips the test where XLA is not built in or the project's XLA CPU plugin is not installed;
+// it clears the variables that would point Default elsewhere, so that "xla:cpu" is that plugin.
+func requireCPUPlugin(t *testing.T) {
+	t.Helper()
 	requireXLA(t)
 	unsetEnv(t, CPUPluginEnvVar)
 	unsetEnv(t, VenvEnvVar)
 	if c := Default(); c.Config == Go {
 		t.Skipf("no XLA CPU plugin installed here (%s)", c.Reason)
 	}
+}
+
+func TestSynchronousRunsOnCallingThread(t *testing.T) {
+	requireCPUPlugin(t)
 	for _, tc := range []struct {
 		env  string
 		o    *CPUOptions // nil: NewWithConfig
@@ -121,12 +128,7 @@ func TestSynchronousRunsOnCallingThread(t *testing.T) {
 
 // IsCPU tells XLA's CPU plugin, whatever its options, from the pure-Go backend.
 func TestIsCPU(t *testing.T) {
-	requireXLA(t)
-	unsetEnv(t, CPUPluginEnvVar)
-	unsetEnv(t, VenvEnvVar)
-	if c := Default(); c.Config == Go {
-		t.Skipf("no XLA CPU plugin installed here (%s)", c.Reason)
-	}
+	requireCPUPlugin(t)
 	g, err := NewWithConfig(Go)
 	if err != nil {
 		t.Fatal(err)
