@@ -33,7 +33,8 @@ const SyncStepFLOPs = 300_000
 // plugin's thread pool grows with its devices (on 2 CPUs: 2 worker threads for one device, 4 for four), and a
 // client with more devices than the group trains on runs it slower: one 50^3 model of depth 3 trained faster
 // on a one-device client than on the plugin's default four (alternating in one process on 2 CPUs, median 1.2x
-// with a 10^3 core, 1.16x with the full core). The split, hence the results, are those of the plugin's full count.
+// with a 10^3 core, 1.16x with the full core). The split, hence the results, are those of the plugin's full
+// count; the full client stays open (it tells the plugin's count, and serves the Fits that split over all of it).
 func newBackend(model *Model, runs int) (backends.Backend, error) {
 	config, sync := os.Getenv(backend.EnvVar), synchronous(model, runs)
 	b, err := backendFor(config, sync, 0)

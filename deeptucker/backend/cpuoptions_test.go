@@ -75,8 +75,6 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// The synchronous option reaches the plugin: calls then run on the calling thread, and otherwise do not.
-// Set directly, through DEEPTUCKER_XLA_CPU_EXECUTION, or not at all.
 // requireCPUPlugin skips the test where XLA is not built in or the project's XLA CPU plugin is not installed;
 // it clears the variables that would point Default elsewhere, so that "xla:cpu" is that plugin.
 func requireCPUPlugin(t *testing.T) {
@@ -89,6 +87,8 @@ func requireCPUPlugin(t *testing.T) {
 	}
 }
 
+// The synchronous option reaches the plugin: calls then run on the calling thread, and otherwise do not.
+// Set directly, through DEEPTUCKER_XLA_CPU_EXECUTION, or not at all.
 func TestSynchronousRunsOnCallingThread(t *testing.T) {
 	requireCPUPlugin(t)
 	for _, tc := range []struct {
