@@ -16,12 +16,40 @@ func TestStepsPerCall(t *testing.T) {
 		// Short budgets unroll less: compile time grows with the steps unrolled.
 		{100, 4095, 1}, {100, 5 * 4096, 5}, {100, 3 * 4096, 2}, {64, 8 * 4096, 8},
 	} {
-		got := stepsPerCall(c.every, c.steps)
+		got := stepsPerCall(c.every, c.steps, 1e6)
 		if got != c.want {
 			t.Errorf("stepsPerCall(%d, %d) = %d, want %d", c.every, c.steps, got, c.want)
 		}
 		if c.every%got != 0 || got > maxStepsPerCall || got > max(1, c.steps/unrollAfter) {
 			t.Errorf("stepsPerCall(%d, %d) = %d is not a divisor of RecordEvery within the cap and budget", c.every, c.steps, got)
+		}
+	}
+}
+
+// TestAutoStepsPerCallLargeSteps: a long Fit of a step above 64 MFLOP (over its runs) unrolls at most 8 steps
+// a call. Hand-counted: a 50^3 model of depth 3 with the full core is 129.5 MFLOP a step (the benchmark's
+// count), with a 10^3 core 13.1 MFLOP, a 10^3 model of depth 3 0.32 MFLOP.
+func TestAutoStepsPerCallLargeSteps(t *testing.T) {
+	full := mustModel(t, NewModel(50, 50, 50).Depth(3))
+	core10 := mustModel(t, NewModel(50, 50, 50).Depth(3).CoreShape(10, 10, 10))
+	small := mustModel(t, NewModel(10, 10, 10).Depth(3))
+	long := 1 << 20
+	for _, c := range []struct {
+		name                     string
+		m                        *Model
+		runs, every, steps, want int
+	}{
+		{"full core", full, 1, 64, long, 8},
+		{"full core, RecordEvery 100", full, 1, 100, long, 5},
+		{"full core, short budget", full, 1, 64, 4 * 4096, 4},
+		{"10^3 core", core10, 1, 64, long, 16},
+		{"10^3 core, 5 runs (65 MFLOP)", core10, 5, 64, long, 8},
+		{"small", small, 1, 64, long, 16},
+		{"small, 64 runs", small, 64, 64, long, 16},
+		{"small, 256 runs (82 MFLOP)", small, 256, 64, long, 8},
+	} {
+		if got := AutoStepsPerCall(c.m, c.runs, c.every, c.steps); got != c.want {
+			t.Errorf("%s: AutoStepsPerCall = %d, want %d (%d FLOPs a step)", c.name, got, c.want, c.m.StepFLOPs().Total()*int64(c.runs))
 		}
 	}
 }

@@ -203,3 +203,21 @@ func TestSyncNote(t *testing.T) {
 		t.Errorf("syncNote without synchronous cells = %q, want nothing", got)
 	}
 }
+
+// TestCallsNote: the table's note names the common steps per call and each row that differs; and the default
+// takes Fit's automatic choice per row (16 for the small rows, 8 for the full core's 129.5 MFLOP step).
+func TestCallsNote(t *testing.T) {
+	table := []*row{{Problem: problems[0], StepsPerCall: 16}, {Problem: problems[4], StepsPerCall: 16}, {Problem: problems[5], StepsPerCall: 8}}
+	if got, want := callsNote(table), "16 steps per compiled call (8 for 50^3 depth 3, full core)"; got != want {
+		t.Errorf("callsNote = %q, want %q", got, want)
+	}
+	if got, want := callsNote(table[:2]), "16 steps per compiled call"; got != want {
+		t.Errorf("callsNote = %q, want %q", got, want)
+	}
+	for i, want := range []int{16, 16, 16, 16, 16, 8} {
+		m := must(problems[i].model())
+		if got := stepsFor(problems[i], m); got != want {
+			t.Errorf("%s: stepsFor = %d, want %d", problems[i].Name, got, want)
+		}
+	}
+}

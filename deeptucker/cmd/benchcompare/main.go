@@ -42,10 +42,21 @@ const (
 	checkTol   = 1e-10
 )
 
-// stepsPerCall is Training.StepsPerCall for the timed Fits: a measurement is of steady-state speed, as the
-// reference's (compilation excluded), so ours unroll as a long Fit may; fitWindow makes every window a
-// multiple of it.
-var stepsPerCall = 16
+// stepsPerCall is Training.StepsPerCall for the timed Fits, 0 for what Fit chooses in a long run
+// (stepsFor): a measurement is of steady-state speed, as the reference's (compilation excluded), so ours
+// unroll as a long Fit does; fitWindow makes every window a multiple of 16 and of it.
+var stepsPerCall = 0
+
+// longRun is the budget whose automatic steps per call the timed Fits take (a long run unrolls most).
+const longRun = 1 << 20
+
+// stepsFor is the steps per compiled call of problem p's timed Fits.
+func stepsFor(p problem, m *deeptucker.Model) int {
+	if stepsPerCall > 0 {
+		return stepsPerCall
+	}
+	return deeptucker.AutoStepsPerCall(m, p.Models, 16, longRun)
+}
 
 // refName labels the reference's column; pluginRefName the same reference run on the XLA CPU plugin that our
 // xla:cpu backend runs (same XLA build as ours), for which the table has a ratio of its own.
@@ -61,7 +72,7 @@ func main() {
 	python := flag.String("python", "", "Python with JAX for the reference (default <repo>/.venv/bin/python; \"none\" to skip)")
 	refPlugin := flag.String("ref-plugin", "auto", "PJRT plugin file to run the reference on as well (\"auto\": the XLA CPU plugin of our xla:cpu, when installed; \"none\" to skip)")
 	rows := flag.String("problems", "", "comma-separated rows to run, 1-based (default all)")
-	flag.IntVar(&stepsPerCall, "steps-per-call", stepsPerCall, "our training steps per compiled call (Training.StepsPerCall)")
+	flag.IntVar(&stepsPerCall, "steps-per-call", stepsPerCall, "our training steps per compiled call (Training.StepsPerCall; 0: Fit's choice for a long run)")
 	outDir := flag.String("out", "", "directory for the exported problems and results.json (default <repo>/build/bench)")
 	flag.Parse()
 	if err := run(*rounds, *seconds, splitBackends(*backendList), *python, *refPlugin, *rows, *outDir); err != nil {
@@ -116,6 +127,8 @@ type row struct {
 	Cells    map[string]*cell
 	OurFLOPs deeptucker.StepFLOPs
 	RefFLOPs float64
+	// StepsPerCall is Training.StepsPerCall of ours timed Fits.
+	StepsPerCall int
 }
 
 func run(rounds int, seconds float64, backends []string, python, refPlugin, rowList, outDir string) error {
@@ -269,7 +282,7 @@ func prepare(p problem, backends []string, refs map[string]*reference, dir strin
 	if err := export(dir, m, runs); err != nil {
 		return nil, err
 	}
-	r := &row{Problem: p, Cells: map[string]*cell{}, OurFLOPs: m.StepFLOPs()}
+	r := &row{Problem: p, Cells: map[string]*cell{}, OurFLOPs: m.StepFLOPs(), StepsPerCall: stepsFor(p, m)}
 	var want [][]float64 // [step][model]
 	if ref != nil {
 		if want, err = ref.losses(dir, checkSteps); err != nil {
@@ -413,7 +426,7 @@ func measure(p problem, name string, window int, ref *reference, dir string) (ra
 	// collector running on one of the two cores during this window.
 	runtime.GC()
 	var at [2]time.Time
-	tr, err := training(2*window, window, stepsPerCall, func(step int, _ []deeptucker.Record) {
+	tr, err := training(2*window, window, stepsFor(p, m), func(step int, _ []deeptucker.Record) {
 		switch step {
 		case window:
 			at[0] = time.Now()

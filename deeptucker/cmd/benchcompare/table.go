@@ -16,8 +16,8 @@ import (
 // FLOPs per model-step.
 func printTable(w io.Writer, table []*row, backends []string, withRef, withPluginRef bool, rounds int, start time.Time, loadStart, loadEnd string) {
 	fmt.Fprintf(w, "\n%s; %s; load average %s at start, %s at end; %d rounds (plus one to calibrate), medians; "+
-		"model-steps/s, float64, Adam, full batch; ours %d steps per compiled call%s.\n\n",
-		start.UTC().Format("2006-01-02 15:04 MST"), machine(), loadStart, loadEnd, rounds, stepsPerCall, devicesNote(backends))
+		"model-steps/s, float64, Adam, full batch; ours %s%s.\n\n",
+		start.UTC().Format("2006-01-02 15:04 MST"), machine(), loadStart, loadEnd, rounds, callsNote(table), devicesNote(backends))
 	header := []string{"problem"}
 	header = append(header, backends...)
 	if withRef {
@@ -161,4 +161,28 @@ func devicesNote(backends []string) string {
 		return ""
 	}
 	return "; " + strings.Join(parts, ", ") + " (a problem's runs split over the largest count dividing theirs, on a client with that many)"
+}
+
+// callsNote says how many steps each compiled call of ours ran: the most common count, and the rows that
+// differ.
+func callsNote(table []*row) string {
+	count := map[int]int{}
+	common := 0
+	for _, r := range table {
+		count[r.StepsPerCall]++
+		if count[r.StepsPerCall] > count[common] {
+			common = r.StepsPerCall
+		}
+	}
+	var others []string
+	for _, r := range table {
+		if r.StepsPerCall != common {
+			others = append(others, fmt.Sprintf("%d for %s", r.StepsPerCall, r.Problem.Name))
+		}
+	}
+	note := fmt.Sprintf("%d steps per compiled call", common)
+	if len(others) > 0 {
+		note += " (" + strings.Join(others, ", ") + ")"
+	}
+	return note
 }
