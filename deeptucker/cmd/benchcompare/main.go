@@ -127,7 +127,7 @@ type row struct {
 	Cells    map[string]*cell
 	OurFLOPs deeptucker.StepFLOPs
 	RefFLOPs float64
-	// StepsPerCall is Training.StepsPerCall of ours timed Fits.
+	// StepsPerCall is Training.StepsPerCall of our timed Fits.
 	StepsPerCall int
 }
 
