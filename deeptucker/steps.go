@@ -25,10 +25,10 @@ const maxStepsPerCall = 16
 // model of depth 3 with the full core (129.5 MFLOP a step), alternating in one process: 8 steps a call ran
 // 0.99-1.42x the model-steps/s of 16 (20 pairs, median 1.14x), 4 steps level with 8 or a little behind;
 // one with a 10^3 core (13 MFLOP) level at 8 and 16; 256 runs of a 10^3 model of depth 3 (82 MFLOP, split
-// over 4 host devices) 16,308 against 13,309 model-steps/s, 64 of them (20 MFLOP) and one level. Below the
-// bound the calls are short, and 16 steps amortise their fixed cost better.
-// Why 16 loses there is XLA's doing: its program for 16 steps holds 57 MB of buffers against 47 MB for 8
-// (the CPU's cache is 32 MB), and it recomputes earlier steps' Adam moments in later ones.
+// over 4 host devices) 16,308 against 13,309 model-steps/s, 64 of them (20 MFLOP) and one level; below the
+// bound 16 stays, for the short calls' fixed cost. Why 16 loses above it is XLA's doing: its program for 16
+// full-core steps holds 57 MB of buffers against 47 MB for 8 (the CPU's cache is 32 MB), and it recomputes
+// earlier steps' Adam moments in later ones.
 const (
 	largeStepFLOPs       = 64_000_000
 	maxLargeStepsPerCall = 8

@@ -187,7 +187,7 @@ func (b *TrainingBuilder) MemoryLimit(bytes int64) *TrainingBuilder {
 }
 
 // StepsPerCall runs k training steps per compiled call (k divides RecordEvery, k <= 64; 0 = automatic, see
-// AutoStepsPerCall: up to 16 in long Fits, 8 for steps of more than 64 MFLOP). A call has a fixed cost
+// AutoStepsPerCall: up to 16 in long Fits, 8 for steps of more than 64 MFLOP over the runs). A call has a fixed cost
 // (launch, buffers) that dominates small models, so unrolling speeds them up, while XLA's compile time grows
 // with k (about 0.3 s per unrolled step of a depth-3 10x10x10 model on 2 cores): worth it for long Fits and
 // benchmarks of steady-state speed.
