@@ -154,7 +154,7 @@ func (s *session) fit() (*Result, error) {
 	every := s.training.RecordEvery
 	k := s.training.StepsPerCall
 	if k == 0 {
-		k = stepsPerCall(every, s.training.Steps, s.model.StepFLOPs().Total()*int64(s.numRuns))
+		k = AutoStepsPerCall(s.model, s.numRuns, every, s.training.Steps)
 	}
 	if d := shardDevices(s.backend, s.numRuns); d > 1 {
 		if err := s.prepareSharding(opt, d); err != nil {
