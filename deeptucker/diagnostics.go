@@ -179,7 +179,7 @@ func (s *session) record(step int) (moving bool, err error) {
 	recs := make([]Record, s.numRuns)
 	for i := range s.numRuns {
 		if s.divergedStep[i] >= 0 {
-			recs[i] = s.records[i][len(s.records[i])-1]
+			recs[i] = s.lastRecord(i, step)
 			continue
 		}
 		objective := host[0][i]
@@ -194,9 +194,7 @@ func (s *session) record(step int) (moving bool, err error) {
 				restored = true
 				s.truncateRecords(i, snap.step)
 			}
-			if n := len(s.records[i]); n > 0 {
-				recs[i] = s.records[i][n-1]
-			}
+			recs[i] = s.lastRecord(i, step)
 			continue
 		}
 		params := s.runParams(values, i)
@@ -230,6 +228,16 @@ func (s *session) record(step int) (moving bool, err error) {
 		}
 	}
 	return false, nil
+}
+
+// lastRecord is what a run that stopped reports at a later record: its last record, or, for a run whose
+// objective was not finite at its first record (it has none), a record of NaNs at step, as RunResult.Final.
+func (s *session) lastRecord(i, step int) Record {
+	if n := len(s.records[i]); n > 0 {
+		return s.records[i][n-1]
+	}
+	nan := math.NaN()
+	return Record{Step: step, TrainLoss: nan, DataLoss: nan, HeldOutMSE: nan, HeldOutR2: nan, Epsilon: nan}
 }
 
 // runParams cuts run i's parameters out of the stacked host values (paramValues' layout).

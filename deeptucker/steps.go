@@ -147,7 +147,8 @@ func (s *session) fit() (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.record(s.startStep); err != nil {
+	moving, err := s.record(s.startStep)
+	if err != nil {
 		return nil, err
 	}
 	opt := s.optimizer()
@@ -169,7 +170,7 @@ func (s *session) fit() (*Result, error) {
 	var durations []time.Duration // of the k-step calls
 	last := s.startStep + s.training.Steps
 	step := s.startStep // steps done
-	for step < last {
+	for moving && step < last { // no run moving from the start (every one diverged or converged): nothing to train
 		next := min((step/every+1)*every, last)
 		for step < next {
 			n := k
@@ -196,12 +197,8 @@ func (s *session) fit() (*Result, error) {
 			}
 			step += n
 		}
-		moving, err := s.record(step)
-		if err != nil {
+		if moving, err = s.record(step); err != nil {
 			return nil, err
-		}
-		if !moving {
-			break
 		}
 	}
 	stepsPerSecond := 0.0

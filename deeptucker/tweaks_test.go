@@ -327,6 +327,39 @@ func TestOneDivergingRunLeavesTheOthers(t *testing.T) {
 	}
 }
 
+// TestRunNotFiniteAtStart: a run whose objective is already infinite at step 0 (an init std of 1e200) stops
+// there with no record, and neither the batch's healthy run nor the result is lost; a batch of such runs
+// alone trains nothing.
+func TestRunNotFiniteAtStart(t *testing.T) {
+	shape := []int{5, 4, 3}
+	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
+	train, held := splitMask(shape, 0.7, 1)
+	m := mustModel(t, NewModel(shape...).Depth(2).InitStd(0.3))
+	healthy := Run{Target: x, Train: train, HeldOut: held, Seed: 1}
+	bad := Run{Target: x, Train: train, HeldOut: held, Seed: 2, InitStd: 1e200}
+	tr := mustTraining(t, NewTraining().GradientDescent(0.5).Steps(100).RecordEvery(25))
+	res, err := Fit(m, tr, healthy, bad)
+	if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), "run 1 at step 0") {
+		t.Fatalf("want ErrDiverged naming run 1 at step 0, got %v", err)
+	}
+	if r := res.Runs[1]; r.DivergedStep != 0 || len(r.Records) != 0 || !math.IsNaN(r.Final().TrainLoss) {
+		t.Errorf("bad run: DivergedStep %d, %d records, final train loss %g; want 0, none, NaN", r.DivergedStep, len(r.Records), r.Final().TrainLoss)
+	}
+	alone, err := Fit(m, tr, healthy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Runs[0].DivergedStep != -1 || res.Runs[0].Final().Step != 100 {
+		t.Errorf("healthy run: diverged %d, last step %d", res.Runs[0].DivergedStep, res.Runs[0].Final().Step)
+	}
+	sameBits(t, "healthy run W", alone.Runs[0].W.Data, res.Runs[0].W.Data)
+
+	res, err = Fit(m, tr, bad)
+	if !errors.Is(err, ErrDiverged) || res == nil || res.Steps != 0 {
+		t.Fatalf("a batch of one run not finite at the start: err %v, result %+v; want ErrDiverged after 0 steps", err, res)
+	}
+}
+
 // TestTooLargeRefusedQuickly: a model of billions of parameters is an error within a second, before any
 // allocation; a shape whose element count overflows is rejected.
 func TestTooLargeRefusedQuickly(t *testing.T) {
