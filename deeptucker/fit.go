@@ -362,7 +362,7 @@ func (s *session) optimizer() optimizers.Interface {
 		}
 	}
 	step := inner
-	if gopt, ok := inner.(gradientOptimizer); ok {
+	if gopt, ok := takesGradients(inner); ok {
 		closed := s.training.closedForm(s.model)
 		step = &gradientStep{s: s, inner: gopt, closedForm: closed}
 		if closed {

@@ -48,8 +48,8 @@ func (s *session) packs() bool {
 	if packOverride != nil {
 		return *packOverride
 	}
-	_, takesGradients := s.training.Optimizer.New(1).(gradientOptimizer)
-	return s.training.Optimizer.Elementwise && takesGradients && s.packedSize() <= packMaxEntries
+	_, gradients := takesGradients(s.training.Optimizer.New(1))
+	return s.training.Optimizer.Elementwise && gradients && s.packedSize() <= packMaxEntries
 }
 
 // layoutPieces lists the model's parameter tensors, in Params.flat() order: the core, then per mode its

@@ -2,6 +2,8 @@ package deeptucker
 
 import (
 	"fmt"
+	"math"
+	"reflect"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
@@ -38,11 +40,32 @@ func NewOptimizer(name string, fn func(learningRate float64) optimizers.Interfac
 	return Optimizer{Name: name, New: fn}
 }
 
-func (o Optimizer) validate() error {
+// validate checks the name and builds the optimizer once, so that a New that panics (on a setting it
+// refuses) or returns nil is an error here, not a failure inside Fit.
+func (o Optimizer) validate(learningRate float64) (err error) {
 	if o.Name == "" || o.New == nil {
 		return fmt.Errorf("deeptucker: an optimizer needs a name (results are keyed by it) and a New function, got name %q", o.Name)
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("deeptucker: optimizer %s: its New function panicked: %v", o.Name, r)
+		}
+	}()
+	if opt := o.New(learningRate); opt == nil || reflect.ValueOf(opt).Kind() == reflect.Pointer && reflect.ValueOf(opt).IsNil() {
+		return fmt.Errorf("deeptucker: optimizer %s: its New function returned nil; it must return a GoMLX optimizers.Interface", o.Name)
+	}
 	return nil
+}
+
+// checkAdam refuses moment decays outside [0, 1) and an epsilon that is negative or not finite: Adam would
+// train on with them, to nonsense or NaN.
+func checkAdam(name string, beta1, beta2, epsilon float64) {
+	if !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) {
+		panic(fmt.Sprintf("%s: the betas (moment decays) must be in [0, 1), got %g and %g", name, beta1, beta2))
+	}
+	if !(epsilon >= 0) || math.IsInf(epsilon, 0) {
+		panic(fmt.Sprintf("%s: epsilon must be finite and >= 0, got %g", name, epsilon))
+	}
 }
 
 // Adam is GoMLX's Adam (optimizers.Adam: epsilon added to the square root of the bias-corrected second
@@ -51,6 +74,7 @@ func Adam(beta1, beta2, epsilon float64) Optimizer {
 	return Optimizer{
 		Name: fmt.Sprintf("adam(beta1=%g,beta2=%g,eps=%g)", beta1, beta2, epsilon),
 		New: func(lr float64) optimizers.Interface {
+			checkAdam("Adam", beta1, beta2, epsilon)
 			return optimizers.Adam().LearningRate(lr).Betas(beta1, beta2).Epsilon(epsilon).Done()
 		},
 		Elementwise: true,
@@ -64,6 +88,7 @@ func KerasAdam(beta1, beta2, epsilon float64) Optimizer {
 	return Optimizer{
 		Name: fmt.Sprintf("keras-adam(beta1=%g,beta2=%g,eps=%g)", beta1, beta2, epsilon),
 		New: func(lr float64) optimizers.Interface {
+			checkAdam("KerasAdam", beta1, beta2, epsilon)
 			return kerasadam.New().LearningRate(lr).Betas(beta1, beta2).Epsilon(epsilon).Done()
 		},
 		Elementwise: true,
@@ -72,7 +97,12 @@ func KerasAdam(beta1, beta2, epsilon float64) Optimizer {
 
 // takesPerRunRates reports whether the optimizer applies one learning rate per run in one graph exactly as
 // each run alone would.
-func takesPerRunRates(o Optimizer) bool {
+func takesPerRunRates(o Optimizer) (ok bool) {
+	defer func() {
+		if recover() != nil { // a New that refuses this rate: Fit reports it where it builds the optimizer
+			ok = false
+		}
+	}()
 	switch o.New(1).(type) {
 	case *gradientDescent, *kerasadam.Optimizer:
 		return true
@@ -139,6 +169,27 @@ func perRunBroadcast(x, like *Node) *Node {
 type gradientOptimizer interface {
 	optimizers.Interface
 	UpdateGraphWithGradients(ctx *context.Context, grads []*Node, lossDType dtypes.DType)
+}
+
+// withGradients are the optimizer types whose update is all in UpdateGraphWithGradients (their UpdateGraph
+// only takes the gradients first): GoMLX's Adam (AdamW included) and SGD, KerasAdam, GradientDescent.
+// Only they get the closed-form gradients. Any other type, one that embeds one of these to change its
+// UpdateGraph included (it would inherit UpdateGraphWithGradients, and the change would be skipped), trains
+// through its own UpdateGraph, on autodiff gradients.
+var withGradients = map[reflect.Type]bool{
+	reflect.TypeFor[*gradientDescent]():                            true,
+	reflect.TypeFor[*kerasadam.Optimizer]():                        true,
+	reflect.TypeOf(optimizers.Adam().Done()):                       true,
+	reflect.TypeOf(optimizers.StochasticGradientDescent().Done()): true,
+}
+
+// takesGradients returns opt as a gradientOptimizer when it is one of withGradients.
+func takesGradients(opt optimizers.Interface) (gradientOptimizer, bool) {
+	if !withGradients[reflect.TypeOf(opt)] {
+		return nil, false
+	}
+	g, ok := opt.(gradientOptimizer)
+	return g, ok
 }
 
 // perRunStep wraps the step so each run moves only while it is active and its objective finite: after the

@@ -221,10 +221,10 @@ func (b *TrainingBuilder) Done() (*Training, error) {
 
 // Validate returns an error naming the first thing wrong with the configuration.
 func (t *Training) Validate() error {
-	if err := t.Optimizer.validate(); err != nil {
+	if err := checkLearningRate(t.LearningRate); err != nil {
 		return err
 	}
-	if err := checkLearningRate(t.LearningRate); err != nil {
+	if err := t.Optimizer.validate(t.LearningRate); err != nil {
 		return err
 	}
 	if t.Steps <= 0 {
@@ -239,8 +239,8 @@ func (t *Training) Validate() error {
 	if t.BatchOrder != Shuffled && t.BatchOrder != IndexOrder {
 		return fmt.Errorf("deeptucker: unknown batch order %d", t.BatchOrder)
 	}
-	if t.Tol < 0 || math.IsNaN(t.Tol) {
-		return fmt.Errorf("deeptucker: Tol must be >= 0, got %g", t.Tol)
+	if !(t.Tol >= 0) || math.IsInf(t.Tol, 0) {
+		return fmt.Errorf("deeptucker: Tol must be finite and >= 0 (0: no tolerance), got %g", t.Tol)
 	}
 	if t.DType != dtypes.Float64 && t.DType != dtypes.Float32 {
 		return fmt.Errorf("deeptucker: dtype must be Float32 or Float64, got %s", t.DType)

@@ -1,0 +1,101 @@
+package deeptucker
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+
+	"github.com/deeptucker/deeptucker/deeptucker/kerasadam"
+)
+
+// TestOptimizerSettingsRefused: settings an optimizer cannot train with are errors of Training's Done, naming
+// them, not a panic inside Fit or a run that trains on to nonsense; the defaults and edge values pass.
+func TestOptimizerSettingsRefused(t *testing.T) {
+	refused := []struct {
+		want string
+		b    *TrainingBuilder
+	}{
+		{"betas", NewTraining().Adam(1e-3).Betas(1.5, 0.999)},
+		{"betas", NewTraining().Adam(1e-3).Betas(0.9, 1)},
+		{"betas", NewTraining().Adam(1e-3).Betas(math.NaN(), 0.999)},
+		{"epsilon", NewTraining().Adam(1e-3).Epsilon(-1e-3)},
+		{"epsilon", NewTraining().Adam(1e-3).Epsilon(math.NaN())},
+		{"epsilon", NewTraining().Adam(1e-3).Epsilon(math.Inf(1))},
+		{"betas", NewTraining().Optimizer(KerasAdam(math.NaN(), 2, -1), 0.01)},
+		{"panicked: boom", NewTraining().Optimizer(NewOptimizer("x", func(float64) optimizers.Interface { panic("boom") }), 0.01)},
+		{"returned nil", NewTraining().Optimizer(NewOptimizer("y", func(float64) optimizers.Interface { return nil }), 0.01)},
+		{"returned nil", NewTraining().Optimizer(NewOptimizer("z", func(float64) optimizers.Interface { return (*kerasadam.Optimizer)(nil) }), 0.01)},
+		{"Tol", NewTraining().Tol(math.Inf(1))},
+	}
+	for _, c := range refused {
+		if _, err := c.b.Done(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("want an error about %q, got %v", c.want, err)
+		}
+	}
+	for name, b := range map[string]*TrainingBuilder{
+		"defaults":  NewTraining(),
+		"edges":     NewTraining().Adam(1e-3).Betas(0, 0.999999).Epsilon(0),
+		"keras":     NewTraining().Optimizer(KerasAdam(0.9, 0.999, 1e-7), 0.01),
+		"tol":       NewTraining().Tol(1e-9),
+		"no tol":    NewTraining().Tol(0),
+		"gd":        NewTraining().GradientDescent(0.1),
+		"user's nn": NewTraining().Optimizer(NewOptimizer("rmsprop", func(lr float64) optimizers.Interface { return optimizers.RMSProp().LearningRate(lr).Done() }), 0.01),
+	} {
+		if _, err := b.Done(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// halfLoss is a researcher's change to Keras' Adam made by embedding it and overriding UpdateGraph (here:
+// half the loss); it inherits UpdateGraphWithGradients, which would skip the override.
+type halfLoss struct{ *kerasadam.Optimizer }
+
+func (o halfLoss) UpdateGraph(ctx *context.Context, g *Graph, loss *Node) {
+	o.Optimizer.UpdateGraph(ctx, g, MulScalar(loss, 0.5))
+}
+
+// TestEmbeddedOptimizerOverrideRuns: such a wrapper trains through its own UpdateGraph (autodiff), so its
+// change shows, while the plain optimizer keeps the closed-form gradients. Negative control: the wrapper
+// without an effective change (a factor of 1) ends where the plain optimizer does.
+func TestEmbeddedOptimizerOverrideRuns(t *testing.T) {
+	shape := []int{5, 4, 3}
+	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
+	train, held := splitMask(shape, 0.7, 1)
+	m := mustModel(t, NewModel(shape...).Depth(2).InitStd(0.3))
+	run := Run{Target: x, Train: train, HeldOut: held, Seed: 1}
+	fit := func(name string, wrap func(*kerasadam.Optimizer) optimizers.Interface) *Result {
+		opt := NewOptimizer(name, func(lr float64) optimizers.Interface {
+			return wrap(kerasadam.New().LearningRate(lr).Epsilon(1e-1).Done())
+		})
+		res, err := Fit(m, mustTraining(t, NewTraining().Optimizer(opt, 1e-2).Steps(50).RecordEvery(10)), run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	plain := fit("keras", func(o *kerasadam.Optimizer) optimizers.Interface { return o })
+	half := fit("keras-half", func(o *kerasadam.Optimizer) optimizers.Interface { return halfLoss{o} })
+	if plain.Gradients != "closed-form" || half.Gradients != "autodiff" {
+		t.Errorf("gradients: plain %s, wrapper %s; want closed-form and autodiff", plain.Gradients, half.Gradients)
+	}
+	if d := maxAbsDiff(plain.Runs[0].W.Data, half.Runs[0].W.Data); d < 1e-6 {
+		t.Errorf("the wrapper's half loss changed W by %g: its UpdateGraph did not run", d)
+	}
+	same := fit("keras-wrapped", func(o *kerasadam.Optimizer) optimizers.Interface { return struct{ *kerasadam.Optimizer }{o} })
+	if d := maxAbsDiff(plain.Runs[0].W.Data, same.Runs[0].W.Data); d > 1e-9 {
+		t.Errorf("a wrapper that changes nothing moved W by %g", d)
+	}
+}
+
+func maxAbsDiff(a, b []float64) float64 {
+	d := 0.0
+	for i := range a {
+		d = math.Max(d, math.Abs(a[i]-b[i]))
+	}
+	return d
+}
