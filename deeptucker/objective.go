@@ -3,6 +3,7 @@ package deeptucker
 import (
 	"fmt"
 
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 )
 
@@ -90,7 +91,7 @@ func (s *session) objectiveGraph(g *Graph, weights, count *Node, forTraining boo
 	v, fwd := s.varsGraph(g, weights, count)
 	o := &objective{vars: v}
 	if dt := s.training.DataTerm; dt != nil {
-		o.data = checkPerRun(dt.Name, dt.Fn(v), s.numRuns)
+		o.data = checkPerRun(dt.Name, dt.Fn(v), s.numRuns, s.dtype)
 	} else {
 		diff := Sub(v.W, v.Target)
 		weighted := Mul(weights, diff)
@@ -103,7 +104,7 @@ func (s *session) objectiveGraph(g *Graph, weights, count *Node, forTraining boo
 	}
 	o.perRun = o.data
 	for _, t := range s.training.Terms {
-		value := checkPerRun(t.Name, t.Fn(v), s.numRuns)
+		value := checkPerRun(t.Name, t.Fn(v), s.numRuns, s.dtype)
 		o.terms = append(o.terms, value)
 		o.perRun = Add(o.perRun, value)
 		if o.extra == nil {
@@ -118,8 +119,8 @@ func (s *session) objectiveGraph(g *Graph, weights, count *Node, forTraining boo
 	return o
 }
 
-// checkPerRun insists that a user's term or diagnostic returns one value per run.
-func checkPerRun(name string, x *Node, numRuns int) *Node {
+// checkPerRun insists that a user's term returns one value per run, in the training's dtype.
+func checkPerRun(name string, x *Node, numRuns int, dtype dtypes.DType) *Node {
 	if x == nil || x.Rank() != 1 || x.Shape().Dimensions[0] != numRuns {
 		var shape any = "nil"
 		if x != nil {
@@ -127,6 +128,10 @@ func checkPerRun(name string, x *Node, numRuns int) *Node {
 		}
 		panic(fmt.Sprintf("deeptucker: objective term %q must return one value per run, shape [%d], got %v (reduce with deeptucker.PerRun)",
 			name, numRuns, shape))
+	}
+	if x.DType() != dtype {
+		panic(fmt.Sprintf("deeptucker: objective term %q returns %s values, the training's are %s (build it from the parameters it is given, or convert with ConvertDType)",
+			name, x.DType(), dtype))
 	}
 	return x
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 
@@ -98,4 +99,26 @@ func maxAbsDiff(a, b []float64) float64 {
 		d = math.Max(d, math.Abs(a[i]-b[i]))
 	}
 	return d
+}
+
+// TestTermOfAnotherDTypeRefused: a term computed in another dtype than the training's is an error naming the
+// term and the remedy, not GoMLX's message about an addition's operands; the same term in the training's
+// dtype trains.
+func TestTermOfAnotherDTypeRefused(t *testing.T) {
+	shape := []int{4, 3, 3}
+	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
+	train, _ := splitMask(shape, 0.7, 1)
+	m := mustModel(t, NewModel(shape...).Depth(1).InitStd(0.3))
+	term := func(dtype dtypes.DType) Term {
+		return Term{Name: "l1", Fn: func(v *Vars) *Node { return ConvertDType(MulScalar(PerRun(Abs(v.Core)), 1e-3), dtype) }}
+	}
+	tr := mustTraining(t, NewTraining().Steps(4).RecordEvery(2).AddTerm(term(dtypes.Float32)))
+	_, err := Fit(m, tr, Run{Target: x, Train: train, Seed: 1})
+	if err == nil || !strings.Contains(err.Error(), `term "l1" returns Float32 values`) {
+		t.Fatalf("want an error naming the term's dtype, got %v", err)
+	}
+	tr = mustTraining(t, NewTraining().Steps(4).RecordEvery(2).AddTerm(term(dtypes.Float64)))
+	if _, err := Fit(m, tr, Run{Target: x, Train: train, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
 }
