@@ -146,7 +146,8 @@ func (p *Params) Factors() []*mat.Dense {
 // FromTucker returns parameters of model m that reproduce a Tucker decomposition (core, factors): the core is
 // G, and for every factorised mode w_r is the factor's column r, each A_i is the identity. It is the warm start
 // from HOSVD or HOOI (their factors have orthonormal columns); model m must have CoreShape equal to the core's
-// shape and factors[n] must be d_n x r_n.
+// shape and factors[n] must be d_n x r_n. A mode of depth 0 has no factor of its own (its core size is d_n):
+// a factor given for it is multiplied into the core (G ×_n U_n), nil leaves the core as it is.
 func FromTucker(m *Model, core *multilinear.Tensor, factors []*mat.Dense) (*Params, error) {
 	if m.Diagonal {
 		return nil, fmt.Errorf("deeptucker: FromTucker needs a Tucker (non-diagonal) model, got %s", m)
@@ -158,7 +159,18 @@ func FromTucker(m *Model, core *multilinear.Tensor, factors []*mat.Dense) (*Para
 		return nil, fmt.Errorf("deeptucker: %d factors for a model of order %d", len(factors), m.Order())
 	}
 	p := NewParams(m)
-	copy(p.Core.Data, core.Data)
+	g := core
+	for n, depth := range m.Depths {
+		if depth != 0 || factors[n] == nil {
+			continue
+		}
+		if d, r := factors[n].Dims(); d != m.Shape[n] || r != core.Shape[n] {
+			return nil, fmt.Errorf("deeptucker: factor %d is %dx%d, mode %d has depth 0 and core size %d, so it must be %dx%d (d_n x r_n) or nil",
+				n, d, r, n, core.Shape[n], m.Shape[n], core.Shape[n])
+		}
+		g = multilinear.ModeDot(g, factors[n], n)
+	}
+	copy(p.Core.Data, g.Data)
 	for n, depth := range m.Depths {
 		if depth == 0 {
 			continue

@@ -9,8 +9,10 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/deeptucker/deeptucker/deeptucker/kerasadam"
+	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
 )
 
 // TestOptimizerSettingsRefused: settings an optimizer cannot train with are errors of Training's Done, naming
@@ -120,5 +122,38 @@ func TestTermOfAnotherDTypeRefused(t *testing.T) {
 	tr = mustTraining(t, NewTraining().Steps(4).RecordEvery(2).AddTerm(term(dtypes.Float64)))
 	if _, err := Fit(m, tr, Run{Target: x, Train: train, Seed: 1}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFromTuckerFoldsDepth0Factor: a Tucker decomposition given to a model with a mode of depth 0 starts at
+// the decomposition's reconstruction (the mode's factor multiplied into the core), not at a core without it.
+func TestFromTuckerFoldsDepth0Factor(t *testing.T) {
+	shape := []int{6, 5, 4}
+	x := lowRankTarget(t, shape, []int{3, 2, 2}, 9)
+	dec, err := multilinear.HOSVD(x, []int{6, 2, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mustModel(t, NewModel(shape...).Depths(0, 1, 1).CoreShape(6, 2, 2))
+	p, err := FromTucker(m, dec.Core, dec.Factors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fs []mat.Matrix // nil for the depth-0 mode: MultiModeDot skips it
+	for _, f := range p.Factors() {
+		if f == nil {
+			fs = append(fs, nil)
+		} else {
+			fs = append(fs, f)
+		}
+	}
+	got := multilinear.MultiModeDot(p.Core, fs, false)
+	want := dec.Reconstruct()
+	if d := maxAbsDiff(got.Data, want.Data); d > 1e-12 {
+		t.Errorf("the start's W differs from the decomposition's by %g", d)
+	}
+	if _, err := FromTucker(m, dec.Core, []*mat.Dense{mat.NewDense(6, 2, nil), dec.Factors[1], dec.Factors[2]}); err == nil ||
+		!strings.Contains(err.Error(), "depth 0") {
+		t.Errorf("a depth-0 factor of the wrong size: want an error, got %v", err)
 	}
 }
