@@ -177,9 +177,9 @@ type gradientOptimizer interface {
 // UpdateGraph included (it would inherit UpdateGraphWithGradients, and the change would be skipped), trains
 // through its own UpdateGraph, on autodiff gradients.
 var withGradients = map[reflect.Type]bool{
-	reflect.TypeFor[*gradientDescent]():                            true,
-	reflect.TypeFor[*kerasadam.Optimizer]():                        true,
-	reflect.TypeOf(optimizers.Adam().Done()):                       true,
+	reflect.TypeFor[*gradientDescent]():                           true,
+	reflect.TypeFor[*kerasadam.Optimizer]():                       true,
+	reflect.TypeOf(optimizers.Adam().Done()):                      true,
 	reflect.TypeOf(optimizers.StochasticGradientDescent().Done()): true,
 }
 

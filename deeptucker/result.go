@@ -48,6 +48,9 @@ type RunResult struct {
 	// DivergedStep is the first step at which the run's objective was NaN or infinite, or -1. A diverged
 	// run's parameters and records stop at its last recorded finite state.
 	DivergedStep int
+	// WarmStart: the run started from given parameters (Run.Start or Run.Resume), not from its init scheme's
+	// draw.
+	WarmStart bool
 	// W is the completed tensor, Core the core G (shape CoreShape, or (r) for a diagonal core) and Factors[n]
 	// the matrix V(n) of shape d_n x r_n (nil for a mode of depth 0).
 	W       *multilinear.Tensor
@@ -87,7 +90,7 @@ func (s *session) result(steps int, elapsed time.Duration, stepsPerSecond float6
 	lrs := s.learningRates()
 	for i, r := range s.runs {
 		rr := RunResult{Seed: r.Seed, InitStd: s.model.InitStd, LearningRate: lrs[i], Records: s.records[i],
-			ConvergedStep: s.convergedAt[i], DivergedStep: s.divergedStep[i]}
+			ConvergedStep: s.convergedAt[i], DivergedStep: s.divergedStep[i], WarmStart: r.Start != nil || r.Resume != nil}
 		if r.InitStd > 0 {
 			rr.InitStd = r.InitStd
 		}
@@ -187,9 +190,10 @@ func (r *Result) String() string {
 // converges is not stuck.
 const StuckRatio = 0.99
 
-// Stuck reports whether the run never left its initial objective.
+// Stuck reports whether the run never left its initial objective. Only a drawn start is judged: a warm
+// start (a resumed run, one started near a solution) may rightly have little left to gain.
 func (r *RunResult) Stuck() bool {
-	if len(r.Records) < 2 {
+	if r.WarmStart || len(r.Records) < 2 {
 		return false
 	}
 	first, last := r.Records[0], r.Records[len(r.Records)-1]

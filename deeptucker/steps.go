@@ -170,7 +170,8 @@ func (s *session) fit() (*Result, error) {
 	var durations []time.Duration // of the k-step calls
 	last := s.startStep + s.training.Steps
 	step := s.startStep // steps done
-	for moving && step < last { // no run moving from the start (every one diverged or converged): nothing to train
+	// With no run moving from the start (every one diverged or converged), there is nothing to train.
+	for moving && step < last {
 		next := min((step/every+1)*every, last)
 		for step < next {
 			n := k

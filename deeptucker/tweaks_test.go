@@ -515,4 +515,27 @@ func TestStuckRunsAreFlagged(t *testing.T) {
 			t.Errorf("std %g: Result.String() = %q", c.std, res.String())
 		}
 	}
+
+	// Warm starts are not judged: the moving run resumed after it has converged (its loss no longer falls by
+	// 1%), and the same run started from its final parameters.
+	res, err := Fit(mustModel(t, NewModel(shape...).Depth(3).InitStd(0.3)), tr, Run{Target: x, Train: train, HeldOut: held, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mustModel(t, NewModel(shape...).Depth(3).InitStd(0.3))
+	short := mustTraining(t, NewTraining().Adam(1e-9).Epsilon(1e-8).Steps(100).RecordEvery(50))
+	for name, run := range map[string]Run{
+		"resumed": {Target: x, Train: train, HeldOut: held, Seed: 1, Resume: res.Runs[0].Checkpoint},
+		"started": {Target: x, Train: train, HeldOut: held, Seed: 1, Start: res.Runs[0].Params},
+	} {
+		warm, err := Fit(m, short, run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := warm.Runs[0]
+		if !r.WarmStart || r.Stuck() || r.Final().TrainLoss < StuckRatio*r.Records[0].TrainLoss {
+			t.Errorf("%s: WarmStart %v, Stuck %v, loss %.3g -> %.3g; want a warm start that barely moves and is not stuck",
+				name, r.WarmStart, r.Stuck(), r.Records[0].TrainLoss, r.Final().TrainLoss)
+		}
+	}
 }
