@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -105,8 +104,8 @@ func decodeNPY(name string, raw []byte, remedy string) (t *multilinear.Tensor, e
 }
 
 // WriteNPY writes t to path as a NumPy .npy file (format 1.0, little-endian float64, C order), NaN for
-// entries never measured: what FromNPY and np.load read back. It writes a temporary file and renames it, so a
-// crash never leaves a half-written file under path.
+// entries never measured: what FromNPY and np.load read back. It writes a temporary file, syncs it to disk and renames
+// it (mode 0644), so a crash or a power loss never leaves a half-written file under path.
 func WriteNPY(path string, t *multilinear.Tensor) error {
 	if t == nil || len(t.Data) == 0 {
 		return fmt.Errorf("datasets: WriteNPY needs a non-empty tensor")
@@ -133,17 +132,8 @@ func WriteNPY(path string, t *multilinear.Tensor) error {
 	for _, v := range t.Data {
 		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("datasets: WriteNPY: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf); err != nil {
-		tmp.Close()
+	if err := writeAtomic(path, buf); err != nil {
 		return fmt.Errorf("datasets: WriteNPY %s: %w", path, err)
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("datasets: WriteNPY %s: %w", path, err)
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }

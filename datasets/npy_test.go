@@ -83,7 +83,8 @@ func TestReadNPYFile(t *testing.T) {
 }
 
 // TestWriteNPYRoundTrips: WriteNPY's file reads back bit for bit (NaN included) through ReadNPY (npyio's
-// header parser) for orders 1-4, and its header is 64-byte aligned as the format asks.
+// header parser) for orders 1-4, its header is 64-byte aligned as the format asks, and
+// others can read it (0644, not CreateTemp's 0600).
 func TestWriteNPYRoundTrips(t *testing.T) {
 	for _, shape := range [][]int{{5}, {3, 4}, {2, 3, 4}, {2, 1, 3, 2}} {
 		x := multilinear.New(shape...)
@@ -94,6 +95,9 @@ func TestWriteNPYRoundTrips(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "x.npy")
 		if err := WriteNPY(path, x); err != nil {
 			t.Fatal(err)
+		}
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
+			t.Errorf("shape %v: file mode %v (%v), want -rw-r--r--", shape, fi.Mode(), err)
 		}
 		raw, _ := os.ReadFile(path)
 		if hl := int(raw[8]) | int(raw[9])<<8; (10+hl)%64 != 0 {
