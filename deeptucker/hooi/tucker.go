@@ -69,6 +69,9 @@ func Tucker(x *multilinear.Tensor, rank []int, opts ...Option) (*Result, error) 
 	if norm == 0 {
 		return nil, fmt.Errorf("hooi: every observed entry of the %v input is 0: the relative error is undefined", x.Shape)
 	}
+	if math.IsInf(norm, 0) {
+		return nil, fmt.Errorf("hooi: the norm of the %v input's observed entries overflows float64 (entries near 1e154 or larger): scale the tensor first", x.Shape)
+	}
 
 	var core *multilinear.Tensor
 	var factors []*mat.Dense

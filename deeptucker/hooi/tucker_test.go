@@ -363,6 +363,8 @@ func TestTuckerErrors(t *testing.T) {
 	none := multilinear.NewMask(4, 5, 3).Complement()
 	hideNaN := multilinear.NewMask(4, 5, 3)
 	hideNaN.Observed[nan.Offset(1, 2, 0)] = false
+	huge := x.Clone()
+	huge.Data[0] = 1e200
 	cases := []struct {
 		name string
 		x    *multilinear.Tensor
@@ -378,6 +380,7 @@ func TestTuckerErrors(t *testing.T) {
 		{"NaN without mask", nan, []int{2, 2, 2}, nil, "entry [1 2 0] of the input is NaN"},
 		{"NaN observed", nan, []int{2, 2, 2}, []Option{WithMask(hideFirst)}, "entry [1 2 0] of the input is NaN observed"},
 		{"zero input", multilinear.New(4, 5, 3), []int{2, 2, 2}, nil, "every observed entry"},
+		{"norm overflows", huge, []int{2, 2, 2}, nil, "overflows float64"},
 		{"unknown init", x, []int{2, 2, 2}, []Option{WithInit("hosvd")}, `init "hosvd"`},
 		{"negative tol", x, []int{2, 2, 2}, []Option{WithTol(-1)}, "tol=-1"},
 		{"negative max iter", x, []int{2, 2, 2}, []Option{WithMaxIter(-1)}, "maxIter=-1"},
