@@ -197,11 +197,15 @@ func (m *Model) Validate() error {
 // InitStdForRMS).
 func DefaultInitStd(m *Model) float64 { return InitStdForRMS(m, DefaultInitRMS) }
 
-// InitStdForRMS returns the std s at which a Gaussian init gives W entries of root-mean-square rms. A column
+// InitStdForRMS returns the std s at which a Gaussian init gives W entries of root-mean-square rms (NaN for a
+// model NewModel would not build). A column
 // of V(n) is D_n - 1 matrices (d_n x d_n) times a vector, so its entries have variance d_n^(D_n-1)·s^(2·D_n);
 // W sums C = r_1···r_N (R for a diagonal core) independent products of a core entry and one such entry per
 // mode, so var(W) = C·∏ d_n^(D_n-1)·s^(2(1+ΣD_n)), solved here for s. Modes of depth 0 contribute nothing.
 func InitStdForRMS(m *Model, rms float64) float64 {
+	if _, err := m.sizes(); err != nil {
+		return math.NaN() // a model NewModel would not build: NaN, which Fit refuses as an init std
+	}
 	logC, power := 0.0, 1.0 // log of C·∏ d_n^(D_n-1); the number of factors of s² in var(W)
 	for n, r := range m.CoreShape {
 		if !m.Diagonal || n == 0 {
@@ -249,6 +253,10 @@ type modelSizes struct{ data, params int }
 // beyond any memory) so that a mistyped shape is an error, not a crash.
 func (m *Model) sizes() (modelSizes, error) {
 	const limit = 1 << 50
+	if len(m.Shape) == 0 || len(m.CoreShape) != len(m.Shape) || len(m.Depths) != len(m.Shape) {
+		return modelSizes{}, fmt.Errorf("deeptucker: model with shape %v, core shape %v and depths %v: build it with NewModel",
+			m.Shape, m.CoreShape, m.Depths)
+	}
 	mul := func(xs ...int) (int, bool) {
 		p := 1
 		for _, x := range xs {

@@ -157,3 +157,19 @@ func TestFromTuckerFoldsDepth0Factor(t *testing.T) {
 		t.Errorf("a depth-0 factor of the wrong size: want an error, got %v", err)
 	}
 }
+
+// TestHandBuiltModelCounts: a Model written as a literal without its core shape or depths (NewModel fills
+// them) counts -1 parameters and has no default init std, rather than panicking.
+func TestHandBuiltModelCounts(t *testing.T) {
+	m := &Model{Shape: []int{3, 4, 5}}
+	if n := m.NumParams(); n != -1 {
+		t.Errorf("NumParams = %d, want -1", n)
+	}
+	if s := DefaultInitStd(m); !math.IsNaN(s) {
+		t.Errorf("DefaultInitStd = %g, want NaN", s)
+	}
+	built := mustModel(t, NewModel(3, 4, 5).Depth(2))
+	if built.NumParams() <= 0 || !(DefaultInitStd(built) > 0) {
+		t.Errorf("a built model: %d parameters, default std %g", built.NumParams(), DefaultInitStd(built))
+	}
+}
