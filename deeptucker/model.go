@@ -198,10 +198,10 @@ func (m *Model) Validate() error {
 func DefaultInitStd(m *Model) float64 { return InitStdForRMS(m, DefaultInitRMS) }
 
 // InitStdForRMS returns the std s at which a Gaussian init gives W entries of root-mean-square rms (NaN for a
-// model NewModel would not build). A column
-// of V(n) is D_n - 1 matrices (d_n x d_n) times a vector, so its entries have variance d_n^(D_n-1)·s^(2·D_n);
-// W sums C = r_1···r_N (R for a diagonal core) independent products of a core entry and one such entry per
-// mode, so var(W) = C·∏ d_n^(D_n-1)·s^(2(1+ΣD_n)), solved here for s. Modes of depth 0 contribute nothing.
+// model NewModel would not build). A column of V(n) is D_n - 1 matrices (d_n x d_n) times a vector, so its
+// entries have variance d_n^(D_n-1)·s^(2·D_n); W sums C = r_1···r_N (R for a diagonal core) independent
+// products of a core entry and one such entry per mode, so var(W) = C·∏ d_n^(D_n-1)·s^(2(1+ΣD_n)), solved here
+// for s. Modes of depth 0 contribute nothing.
 func InitStdForRMS(m *Model, rms float64) float64 {
 	if _, err := m.sizes(); err != nil {
 		return math.NaN() // a model NewModel would not build: NaN, which Fit refuses as an init std
