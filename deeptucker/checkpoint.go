@@ -27,12 +27,13 @@ type Checkpoint struct {
 	// ConvergedStep is the step at which the run reached the tolerance (-1 if not): resumed with the same
 	// Tol it stays frozen.
 	ConvergedStep int
-	// Tol is the Training.Tol the run was trained with: every record up to Step had a train loss above it,
-	// or, once converged, every record before ConvergedStep did. Resuming checks it against the new Tol
-	// (see Checkpoint.check): a lower Tol (0 included) continues the long run at that Tol, a higher one is
-	// refused. A checkpoint saved before this field existed reads as 0: for a run that has not converged
-	// that is always true (a record "above 0" promises nothing about any other Tol, so it resumes only with
-	// Tol 0); for one that converged it means "some Tol > 0, not known".
+	// Tol is the Training.Tol the run was trained with (> 0: every record before ConvergedStep, or up to
+	// Step if it did not converge, had a train loss above it). Resuming with the same Tol continues the run;
+	// with a lower one (0 included) it continues the one long run at that Tol, and a converged run unfreezes
+	// (only if saved at ConvergedStep: while frozen, its optimizer state moves on); a higher one is refused,
+	// since that long run may have stopped at an earlier record. A checkpoint saved before this field existed
+	// reads as 0: true of a run that did not converge (it resumes with Tol 0 only), while a converged one
+	// froze at some unknown Tol > 0 (it resumes with Tol 0 only, or set Tol to the one it was trained with).
 	Tol float64
 	// State holds the optimizer's variables (moments, step counters).
 	State []StateVar
