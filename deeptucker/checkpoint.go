@@ -2,6 +2,7 @@ package deeptucker
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -23,8 +24,17 @@ type Checkpoint struct {
 	// is refused, since the saved state would mean something else.
 	Optimizer string
 	DType     dtypes.DType
-	// ConvergedStep is the step at which the run reached the tolerance (-1 if not): it stays frozen.
+	// ConvergedStep is the step at which the run reached the tolerance (-1 if not): resumed with the same
+	// Tol it stays frozen.
 	ConvergedStep int
+	// Tol is the Training.Tol the run was trained with (> 0: every record before ConvergedStep, or up to
+	// Step if it did not converge, had a train loss above it). Resuming with the same Tol continues the run;
+	// with a lower one (0 included) it continues the one long run at that Tol, and a converged run unfreezes
+	// (only if saved at ConvergedStep: while frozen, its optimizer state moves on); a higher one is refused,
+	// since that long run may have stopped at an earlier record. A checkpoint saved before this field existed
+	// reads as 0: true of a run that did not converge (it resumes with Tol 0 only), while a converged one
+	// froze at some unknown Tol > 0 (it resumes with Tol 0 only, or set Tol to the one it was trained with).
+	Tol float64
 	// State holds the optimizer's variables (moments, step counters).
 	State []StateVar
 }
@@ -43,11 +53,180 @@ func (c *Checkpoint) check(m *Model, t *Training) error {
 	if c.Step <= 0 {
 		return fmt.Errorf("deeptucker: a checkpoint at step %d has nothing to resume; use Run.Start for parameters", c.Step)
 	}
+	if c.Step > maxSteps || t.Steps > maxSteps-c.Step {
+		return fmt.Errorf("deeptucker: a checkpoint at step %d cannot train %d more steps: the step count would pass 2^53, "+
+			"beyond which step counters are not exact (the checkpoint is likely corrupt); resume from an intact checkpoint "+
+			"or start from its Params with Run.Start", c.Step, t.Steps)
+	}
+	if c.ConvergedStep < -1 || c.ConvergedStep > c.Step {
+		return fmt.Errorf("deeptucker: the checkpoint at step %d says it converged at step %d, which is neither -1 (not converged) "+
+			"nor a step in 0..%d: it is corrupt; resume from an intact checkpoint or start from its Params with Run.Start",
+			c.Step, c.ConvergedStep, c.Step)
+	}
+	if c.Tol < 0 || math.IsNaN(c.Tol) {
+		return fmt.Errorf("deeptucker: the checkpoint's Tol is %g, not a tolerance (>= 0): it is corrupt; resume from an intact "+
+			"checkpoint or start from its Params with Run.Start", c.Tol)
+	}
 	if c.Optimizer != t.Optimizer.Name || c.DType != t.DType {
 		return fmt.Errorf("deeptucker: checkpoint saved by optimizer %q in %s cannot resume with %q in %s; use Run.Start with its Params to restart the optimizer",
 			c.Optimizer, c.DType, t.Optimizer.Name, t.DType)
 	}
-	return c.Params.Check(m)
+	if err := c.checkTol(t.Tol); err != nil {
+		return err
+	}
+	if err := c.Params.Check(m); err != nil {
+		return fmt.Errorf("%w; the checkpoint is corrupt or was saved for another model: resume from an intact checkpoint of this model", err)
+	}
+	return c.checkState(m, t)
+}
+
+// maxSteps bounds a resumed run's step count: step counters are restored through float64, exact up to 2^53.
+const maxSteps = 1 << 53
+
+// checkTol refuses a resume whose tolerance tol would not continue the long run at tol. Before a run freezes,
+// training does not depend on Tol; the freeze is the first record with train loss <= Tol. So:
+//   - tol equal to the checkpoint's: the same run, frozen or not;
+//   - a run not converged, any tol below the checkpoint's: no record so far was <= the checkpoint's Tol, so
+//     none was <= tol either (the resumed Fit checks its first record, at Step, against tol);
+//   - a run converged, tol below the checkpoint's (0 included): it unfreezes, exactly the long run at tol,
+//     provided the checkpoint was saved at the freeze (Step == ConvergedStep): once frozen, the parameters
+//     stay but the optimizer's state (step counters, moments) moves on;
+//   - tol above the checkpoint's: the long run at tol may have frozen at an earlier record, which the
+//     checkpoint cannot tell: refused.
+//
+// A converged checkpoint with Tol 0 (saved before Checkpoint.Tol existed) froze at an unknown Tol > 0: it
+// unfreezes with tol 0 only.
+func (c *Checkpoint) checkTol(tol float64) error {
+	converged := c.ConvergedStep >= 0
+	known := !converged || c.Tol > 0
+	switch {
+	case known && tol == c.Tol:
+		return nil
+	case !converged && tol < c.Tol:
+		return nil
+	case converged && (tol == 0 || known && tol < c.Tol):
+		if c.Step != c.ConvergedStep {
+			return fmt.Errorf("deeptucker: the checkpoint converged at step %d (Tol %g) and was saved at step %d; resuming with Tol %g "+
+				"would unfreeze it, but while frozen its optimizer state moved on, so it would not continue one long run at Tol %g; "+
+				"resume with the checkpoint's Tol, resume a checkpoint saved at step %d (a Fit of this run alone stops there), "+
+				"or start from its Params with Run.Start", c.ConvergedStep, c.Tol, c.Step, tol, tol, c.ConvergedStep)
+		}
+		return nil
+	case !known:
+		return fmt.Errorf("deeptucker: the checkpoint converged at step %d under a Tol it does not record (saved before "+
+			"Checkpoint.Tol existed), so whether a run at Tol %g would have stopped earlier is unknown; resume with Tol 0, set "+
+			"the checkpoint's Tol to the one it was trained with, or start from its Params with Run.Start", c.ConvergedStep, tol)
+	default: // tol > c.Tol
+		lower := fmt.Sprintf("Tol %g or lower (0 included)", c.Tol)
+		if c.Tol == 0 {
+			lower = "Tol 0 (a checkpoint saved before Checkpoint.Tol existed reads as Tol 0: set its Tol to the one it was trained with)"
+		}
+		return fmt.Errorf("deeptucker: the checkpoint was trained with Tol %g; resuming with the higher Tol %g is refused, since "+
+			"one run at Tol %g may have stopped at an earlier record, which the checkpoint cannot tell; resume with %s, "+
+			"or start from its Params with Run.Start", c.Tol, tol, tol, lower)
+	}
+}
+
+// resumedConvergedStep is the step at which the resumed run stays frozen, or -1 when it moves: a run
+// resumed with a lower Tol than the one it converged under unfreezes (checkTol allowed it).
+func (c *Checkpoint) resumedConvergedStep(tol float64) int {
+	if c.ConvergedStep >= 0 && c.Tol > 0 && tol == c.Tol {
+		return c.ConvergedStep
+	}
+	return -1
+}
+
+// checkState validates the optimizer's state as plain data, so that a corrupt checkpoint is refused by name
+// rather than restored wrongly (a short Values would be zero-filled in the packed layout) or failing deep in
+// GoMLX: every tensor's Values fit its Shape, its dtype can be restored, floats are finite and integers
+// exact; state named after a parameter (core_1st_moment, w_0_2nd_moment) has that parameter's shape and the
+// checkpoint's dtype when the optimizer is element-wise.
+func (c *Checkpoint) checkState(m *Model, t *Training) error {
+	pieces := layoutPieces(m)
+	const remedy = "the checkpoint is corrupt or was saved for another model; resume from an intact checkpoint or start from its Params with Run.Start"
+	for _, sv := range c.State {
+		name := sv.Scope + "/" + sv.Name
+		n, ok := shapeSize(sv.Shape)
+		if !ok {
+			return fmt.Errorf("deeptucker: optimizer state %s has shape %v, not a tensor shape; %s", name, sv.Shape, remedy)
+		}
+		if len(sv.Values) != n {
+			return fmt.Errorf("deeptucker: optimizer state %s has shape %v (%d values) but holds %d values; %s", name, sv.Shape, n, len(sv.Values), remedy)
+		}
+		switch sv.DType {
+		case dtypes.Float64, dtypes.Float32:
+			for k, v := range sv.Values {
+				if math.IsNaN(v) || math.IsInf(v, 0) || (sv.DType == dtypes.Float32 && math.Abs(v) > math.MaxFloat32) {
+					return fmt.Errorf("deeptucker: optimizer state %s holds %g at flat index %d; it must be finite in %s; %s", name, v, k, sv.DType, remedy)
+				}
+			}
+		case dtypes.Int64, dtypes.Int32:
+			for k, v := range sv.Values {
+				if v != math.Trunc(v) || math.Abs(v) > maxSteps || (sv.DType == dtypes.Int32 && math.Abs(v) > math.MaxInt32) {
+					return fmt.Errorf("deeptucker: optimizer state %s of dtype %s holds %g at flat index %d, not an exact integer of its dtype; %s",
+						name, sv.DType, v, k, remedy)
+				}
+			}
+		default:
+			return fmt.Errorf("deeptucker: optimizer state %s has dtype %s, which cannot be restored (float32/64, int32/64); %s", name, sv.DType, remedy)
+		}
+		if !t.Optimizer.Elementwise {
+			continue
+		}
+		if p, ok := pieceOf(pieces, sv.Name); ok {
+			if !sv.PerRun {
+				return fmt.Errorf("deeptucker: optimizer state %s, named after parameter %s, is marked shared rather than per run; %s", name, p.name, remedy)
+			}
+			if !slices.Equal(sv.Shape, p.dims) {
+				return fmt.Errorf("deeptucker: optimizer state %s has shape %v, but parameter %s of the model %s has shape %v; %s",
+					name, sv.Shape, p.name, m, p.dims, remedy)
+			}
+			if sv.DType != c.DType {
+				return fmt.Errorf("deeptucker: optimizer state %s has dtype %s, but the checkpoint's parameters are %s; %s", name, sv.DType, c.DType, remedy)
+			}
+		}
+	}
+	return nil
+}
+
+// pieceOf finds the parameter a per-run state variable is named after (<piece>_<suffix>, the longest match).
+func pieceOf(pieces []paramPiece, name string) (paramPiece, bool) {
+	var best paramPiece
+	found := false
+	for _, p := range pieces {
+		if strings.HasPrefix(name, p.name+"_") && (!found || len(p.name) > len(best.name)) {
+			best, found = p, true
+		}
+	}
+	return best, found
+}
+
+// shapeSize is the number of values of a tensor of the given dimensions; false for a negative dimension or
+// a size past maxSteps (no checkpoint holds that many values).
+func shapeSize(dims []int) (int, bool) {
+	n := 1
+	for _, d := range dims {
+		if d < 0 {
+			return 0, false
+		}
+		if d > 0 && n > maxSteps/d {
+			return 0, false
+		}
+		n *= d
+	}
+	return n, true
+}
+
+// sealCheckpoints records in every checkpoint of a group's result the Tol it was trained with.
+func sealCheckpoints(res *Result, t *Training) {
+	if res == nil {
+		return
+	}
+	for i := range res.Runs {
+		if c := res.Runs[i].Checkpoint; c != nil {
+			c.Tol = t.Tol
+		}
+	}
 }
 
 // isOurs reports whether a context variable is one of the session's own (parameters, data, bookkeeping),
@@ -80,7 +259,7 @@ func (s *session) restoreOptimizerState() error {
 			dims = append([]int{s.numRuns}, sv.Shape...)
 			for i := range s.runs {
 				v, ok := findState(states[i], sv.Scope, sv.Name)
-				if !ok || len(v.Values) != len(sv.Values) {
+				if !ok || !v.PerRun || !slices.Equal(v.Shape, sv.Shape) || v.DType != sv.DType {
 					return fmt.Errorf("deeptucker: run %d's checkpoint lacks optimizer state %s/%s that run 0's has; resume them in separate Fit calls", i, sv.Scope, sv.Name)
 				}
 				values = append(values, v.Values...)
@@ -89,7 +268,7 @@ func (s *session) restoreOptimizerState() error {
 			values = sv.Values
 			for i := range s.runs {
 				v, ok := findState(states[i], sv.Scope, sv.Name)
-				if !ok || !slices.Equal(v.Values, sv.Values) {
+				if !ok || v.PerRun || !slices.Equal(v.Shape, sv.Shape) || v.DType != sv.DType || !slices.Equal(v.Values, sv.Values) {
 					return fmt.Errorf("deeptucker: runs 0 and %d resume with different shared optimizer state %s/%s; resume them in separate Fit calls", i, sv.Scope, sv.Name)
 				}
 			}
@@ -222,6 +401,9 @@ func (s *session) optimizerState() ([][]StateVar, error) {
 }
 
 func typedTensor(dtype dtypes.DType, values []float64, dims []int) (*tensors.Tensor, error) {
+	if n, ok := shapeSize(dims); !ok || n != len(values) {
+		return nil, fmt.Errorf("deeptucker: optimizer state of shape %v cannot hold %d values", dims, len(values))
+	}
 	if len(dims) == 0 {
 		switch dtype {
 		case dtypes.Float64:

@@ -141,7 +141,9 @@ func fitGroup(b backends.Backend, model *Model, training *Training, runs []Run) 
 	if err != nil {
 		return nil, err
 	}
-	return s.fit()
+	res, err = s.fit()
+	sealCheckpoints(res, training)
+	return res, err
 }
 
 // session is the state of one group's training: the context with its variables, the compiled step and the
@@ -204,7 +206,7 @@ func newSession(b backends.Backend, model *Model, training *Training, runs []Run
 	for i := range runs {
 		s.divergedStep[i], s.convergedAt[i] = -1, -1
 		if c := runs[i].Resume; c != nil {
-			s.convergedAt[i] = c.ConvergedStep
+			s.convergedAt[i] = c.resumedConvergedStep(training.Tol)
 		}
 	}
 	if err := s.createVariables(); err != nil {

@@ -33,7 +33,8 @@ type Run struct {
 	// RunResult.Params, or FromTucker of HOSVD/HOOI factors) with a fresh optimizer state.
 	Start *Params
 	// Resume, if set, continues a previous run: its parameters, optimizer state and step count (from
-	// RunResult.Checkpoint), so training in chunks equals one long run. It excludes Start.
+	// RunResult.Checkpoint), so training in chunks equals one long run. It excludes Start. The Training's
+	// Tol may be the checkpoint's or lower (a converged run then unfreezes), never higher: see Checkpoint.Tol.
 	Resume *Checkpoint
 }
 

@@ -96,7 +96,12 @@ func SpecOf(m *Model, t *Training, behaviour string, runs ...Run) ([]RunSpec, er
 			hashFloats(h, x)
 		}
 		if c := r.Resume; c != nil {
-			fmt.Fprintf(h, "resume step=%d converged=%d optimizer=%s dtype=%s\n", c.Step, c.ConvergedStep, c.Optimizer, c.DType)
+			// frozen is the step the resumed run stays frozen at under this Training's Tol (-1: it moves), and
+			// tol the checkpoint's. Both entered the line when resuming with a lower Tol began to unfreeze a
+			// converged run: resumed runs' keys changed with it, so a result stored when it stayed frozen is not
+			// found under the new meaning.
+			fmt.Fprintf(h, "resume step=%d converged=%d frozen=%d tol=%g optimizer=%s dtype=%s\n",
+				c.Step, c.ConvergedStep, c.resumedConvergedStep(t.Tol), c.Tol, c.Optimizer, c.DType)
 			for _, sv := range c.State {
 				fmt.Fprintf(h, "%s/%s %v %v %s\n", sv.Scope, sv.Name, sv.PerRun, sv.Shape, sv.DType)
 				hashFloats(h, sv.Values)
