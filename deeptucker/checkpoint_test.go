@@ -99,10 +99,17 @@ func TestResumeConvergedWithLowerTol(t *testing.T) {
 	_, err := Fit(m, tolTraining(t, 1e-2, 20), r)
 	wantErr(t, "higher Tol", err, "higher Tol", "Run.Start")
 
-	// Saved after the freeze (step 20 later): unfreezing would not be the long run.
-	later := same.Runs[0].Checkpoint
+	// A Fit whose every run is frozen from the start trains nothing: the checkpoint stays at its freeze.
+	if c := same.Runs[0].Checkpoint; c.Step != cp.Step {
+		t.Errorf("resumed frozen with its own Tol: checkpoint at step %d, want %d", c.Step, cp.Step)
+	}
+	// Saved after the freeze, by a batch whose other run (a small init, slow to start) trains on past it:
+	// unfreezing would not be the long run.
+	slow := run
+	slow.Seed, slow.InitStd = 2, 1e-3
+	later := mustFit(t, m, tolTraining(t, 1e-3, total), run, slow).Runs[0].Checkpoint
 	if later.Step == later.ConvergedStep {
-		t.Fatalf("the second checkpoint should be past its freeze: step %d", later.Step)
+		t.Fatalf("the batch's checkpoint should be past its freeze: step %d", later.Step)
 	}
 	r.Resume = later
 	_, err = Fit(m, tolTraining(t, 0, 20), r)
@@ -227,4 +234,26 @@ func TestResumeStepOverflow(t *testing.T) {
 		_, err := Fit(m, tr, r)
 		wantErr(t, "huge step", err, "2^53", "Run.Start")
 	}
+}
+
+// TestChunkOffTheRecordGridEqualsOneRun: with a Tol, a run trained in chunks that end off the RecordEvery grid
+// (150 + 150 steps, records every 20) stops where the one long run of 300 steps does, though its train loss
+// at the chunks' seam (step 150, recorded there only) is already below the Tol: only grid records stop a run.
+// Negative control: the same Tol does stop the long run on the grid.
+func TestChunkOffTheRecordGridEqualsOneRun(t *testing.T) {
+	m, run := checkpointProblem(t)
+	probe := mustFit(t, m, tolTraining(t, 0, 150), run)
+	tol := probe.Runs[0].Final().TrainLoss * 1.0000001 // the loss at step 150, where only the chunk records
+	long := mustFit(t, m, tolTraining(t, tol, 300), run).Runs[0]
+	if long.ConvergedStep < 0 || long.ConvergedStep%20 != 0 {
+		t.Fatalf("the long run: converged at %d, want a step on the grid (the negative control)", long.ConvergedStep)
+	}
+	first := mustFit(t, m, tolTraining(t, tol, 150), run).Runs[0]
+	resumed := run
+	resumed.Resume = first.Checkpoint
+	second := mustFit(t, m, tolTraining(t, tol, 150), resumed).Runs[0]
+	if first.ConvergedStep >= 0 || second.ConvergedStep != long.ConvergedStep {
+		t.Errorf("chunks converged at %d then %d, the long run at %d", first.ConvergedStep, second.ConvergedStep, long.ConvergedStep)
+	}
+	sameBits(t, "W after the chunks", long.W.Data, second.W.Data)
 }

@@ -202,7 +202,9 @@ func (s *session) record(step int) (moving bool, err error) {
 		recs[i] = rec
 		s.records[i] = append(s.records[i], rec)
 		s.snapshots[i] = &snapshot{step: step, params: params}
-		if s.training.Tol > 0 && rec.TrainLoss <= s.training.Tol && s.convergedAt[i] < 0 {
+		// Only records on the RecordEvery grid can stop a run: a chunk that ends (or a resumed Fit that starts)
+		// off the grid then freezes where the one long run would.
+		if s.training.Tol > 0 && step%s.training.RecordEvery == 0 && rec.TrainLoss <= s.training.Tol && s.convergedAt[i] < 0 {
 			s.convergedAt[i] = step
 		}
 		if s.convergedAt[i] >= 0 && s.activeHost[i] != 0 {

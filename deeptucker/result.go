@@ -43,7 +43,8 @@ type RunResult struct {
 	LearningRate float64
 	// Records is the diagnostics history: step 0, every RecordEvery steps and the last step.
 	Records []Record
-	// ConvergedStep is the first recorded step with train loss <= Training.Tol, or -1.
+	// ConvergedStep is the first record on the RecordEvery grid (a multiple of RecordEvery) with train loss <=
+	// Training.Tol, or -1.
 	ConvergedStep int
 	// DivergedStep is the first step at which the run's objective was NaN or infinite, or -1. A diverged
 	// run's parameters and records stop at its last recorded finite state.

@@ -33,8 +33,9 @@ type Training struct {
 	LearningRate float64
 	// Steps is the step budget.
 	Steps int
-	// Tol is the train-loss tolerance: a run whose objective is <= Tol at a record step stops moving (the
-	// others go on), and training stops once every run has; 0 never stops.
+	// Tol is the train-loss tolerance: a run whose objective is <= Tol at a record step on the RecordEvery
+	// grid (a multiple of RecordEvery) stops moving (the others go on), and training stops once every run has;
+	// 0 never stops.
 	Tol float64
 	// RecordEvery is K: diagnostics are recorded at step 0, every K steps and at the last step.
 	RecordEvery int
