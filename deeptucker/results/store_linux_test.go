@@ -78,3 +78,28 @@ func TestStoreOnReadOnlyFileSystemIsRead(t *testing.T) {
 		t.Errorf("a torn store on a read-only file system: %v, want the read-only error", err)
 	}
 }
+
+// The same on a real read-only mount (a tmpfs remounted read-only; needs root
+// and the right to mount): the store is read, and appending to it fails
+// naming the file.
+func TestStoreOnReadOnlyMount(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k"); err != nil {
+		t.Skipf("cannot mount a tmpfs here (%v); TestStoreOnReadOnlyFileSystemIsRead simulates one", err)
+	}
+	defer syscall.Unmount(dir, 0)
+	path := filepath.Join(dir, "rows.jsonl")
+	if err := os.WriteFile(path, []byte("{\"K\":\"a\"}\n{\"K\":\"b\"}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+		t.Skipf("cannot remount read-only (%v)", err)
+	}
+	s, err := OpenStore(path, padKey)
+	if err != nil || s.Len() != 2 {
+		t.Fatalf("a store on a read-only mount: %v, want its 2 rows read", err)
+	}
+	if err := s.Append(padRow{K: "c"}); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("appending to a store on a read-only mount: %v, want an error naming it", err)
+	}
+}
