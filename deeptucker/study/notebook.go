@@ -94,6 +94,11 @@ func (nb *Notebook) Merge(count int) error {
 	if !errors.As(err, &conflict) {
 		return err
 	}
+	if conflict.Row.Schema != conflict.OtherRow.Schema || conflict.Row.ResultType != conflict.OtherRow.ResultType {
+		return fmt.Errorf("study: merging %s: run %s is stored in %s and %s by different versions of this code "+
+			"(outcome schema %s against %s); delete the line of key %s from the file of the older version and merge again (%w)",
+			nb.Name, conflict.Key, conflict.File, conflict.Other, conflict.Row.Schema, conflict.OtherRow.Schema, conflict.Key, err)
+	}
 	var a, b Outcome
 	json.Unmarshal(conflict.Row.Result, &a)
 	json.Unmarshal(conflict.OtherRow.Result, &b)
