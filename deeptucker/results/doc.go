@@ -11,7 +11,9 @@
 // file back to its size before the append; a torn last line left by a killed
 // process is moved aside to <file>.torn-<unix nanoseconds> and cut off when
 // the store is next opened (or appended to), before anything is appended. An
-// unreadable line elsewhere is an error naming the file and the line.
+// unreadable line elsewhere is an error naming the file and the line. A
+// store that cannot be opened for writing (a read-only file, or a read-only
+// mount) is still read, as long as it needs no repair.
 //
 // # How results are keyed
 //
@@ -50,7 +52,8 @@
 // exactly one of Count shards, each shard writes its own file
 // (Shard.File("runs.jsonl") = "runs.shard-i-of-n.jsonl"), and Merge joins
 // the files into the store one process would have written. ShardFromEnv
-// reads DEEPTUCKER_SHARD=i/n, a Slurm job array or a Kubernetes indexed Job:
+// reads DEEPTUCKER_SHARD=i/n, a Slurm job array or a Kubernetes indexed Job
+// (an index outside 0..n-1, or a count below 1, is an error):
 //
 //	sbatch --array=0-2 sweep.sh      # Slurm: SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT
 //	kubectl apply -f sweep-job.yaml  # Kubernetes: completionMode: Indexed, completions: 3,
@@ -59,5 +62,7 @@
 //
 // where the sweep program opens its Memo at Dir(...)/shard.File("runs.jsonl")
 // and computes only the settings whose key the shard owns; afterwards
-// Merge(dst, ShardFiles(dir, "runs.jsonl", 3)...) joins the shards.
+// Merge(dst, ShardFiles(dir, "runs.jsonl", 3)...) joins the shards. A key
+// holding different results in two files is refused (a *ConflictError),
+// leaving dst as it was.
 package results

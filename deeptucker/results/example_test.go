@@ -55,7 +55,7 @@ func ExampleKey() {
 	// bac3c0675fc0b0f07715dd9d9d49d572
 	// a31545b6a72944801cb05acb2a10e29f
 	// {"Depth":3,"LR":0.010000000000000002,"Data":"sha256:f778980911ef20318a16e5dae5c8d6ac130b5b14ab31280993ef2c8da6a6e98a"}
-	// results: settings.LR is NaN, which JSON cannot hold; declare it as results.Num to key NaN and ±Inf
+	// results: settings.LR is NaN, which JSON cannot hold; give it a finite value, or declare the field as results.Num to key NaN and ±Inf
 }
 
 // A data set and its mask, reduced to a string to put in settings.

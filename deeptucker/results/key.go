@@ -105,6 +105,19 @@ func marshals(v reflect.Value) bool {
 	return v.CanAddr() && (pt.Implements(jsonMarshalerType) || pt.Implements(textMarshalerType))
 }
 
+// NonFiniteError is Key's refusal of NaN or ±Inf in a plain float of the
+// settings (at Path, e.g. "settings.Training.Tol"): JSON cannot hold it.
+// Packages that key their users' settings translate it into the setting's
+// name (see package study).
+type NonFiniteError struct {
+	Path  string
+	Value float64
+}
+
+func (e *NonFiniteError) Error() string {
+	return fmt.Sprintf("results: %s is %v, which JSON cannot hold; give it a finite value, or declare the field as results.Num to key NaN and ±Inf", e.Path, e.Value)
+}
+
 type walker struct {
 	seen    map[uintptr]bool // pointers on the current path, against cycles
 	special []string
@@ -138,7 +151,7 @@ func (w *walker) check(v reflect.Value, path string, depth int) error {
 		}
 	case reflect.Float32, reflect.Float64:
 		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
-			return fmt.Errorf("results: %s is %v, which JSON cannot hold; declare it as results.Num to key NaN and ±Inf", path, f)
+			return &NonFiniteError{Path: path, Value: f}
 		}
 	case reflect.Pointer:
 		if v.IsNil() {

@@ -3,9 +3,13 @@
 package results
 
 import (
+	"errors"
 	"os"
 	"syscall"
 )
+
+// isErrReadOnlyFS reports a write refused by a read-only file system (a read-only mount).
+func isErrReadOnlyFS(err error) bool { return errors.Is(err, syscall.EROFS) }
 
 // lock takes an exclusive advisory lock on f, so that two processes sharing a
 // store never interleave a repair and an append.

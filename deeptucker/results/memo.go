@@ -110,6 +110,20 @@ func (m *Memo[S, R]) Lookup(settings S) (result R, ok bool, err error) {
 	return result, true, nil
 }
 
+// Row returns the row stored for settings (its key, compute seconds, time),
+// under the same conditions as Lookup finds a result.
+func (m *Memo[S, R]) Row(settings S) (Row, bool, error) {
+	key, canon, err := keyOf(m.schema, settings)
+	if err != nil {
+		return Row{}, false, err
+	}
+	row, ok := m.store.Get(key)
+	if !ok || row.ResultType != m.rtype || !bytes.Equal(row.Settings, canon) {
+		return Row{}, false, nil
+	}
+	return row, true, nil
+}
+
 // Missing returns the indices of the settings that have no stored result, in
 // order (a setting given twice is listed twice), so that a sweep can train
 // exactly those together and Put them.

@@ -75,6 +75,10 @@ func newShard(from, i, n string) (Shard, error) {
 	if err1 != nil || err2 != nil {
 		return Shard{}, fmt.Errorf("results: shard from %s: index %q and count %q must be integers", from, i, n)
 	}
+	if cnt < 1 {
+		// Shard{0, 0} would read as the zero Shard (everything): a count of 0 is a mistake, not "no sharding".
+		return Shard{}, fmt.Errorf("results: shard %d of %d (from %s): the count must be at least 1; give i/n with 0 <= i < n, or unset the variable to compute everything in one process", idx, cnt, from)
+	}
 	s := Shard{Index: idx, Count: cnt}
 	if err := s.Validate(); err != nil {
 		return Shard{}, fmt.Errorf("%w (from %s)", err, from)
@@ -126,8 +130,12 @@ func (s Shard) File(name string) string {
 }
 
 // ShardFiles lists the files of all count shards of a store named name, in
-// the folder dir: Merge's sources.
+// the folder dir: Merge's sources. A count below 1 lists none (callers that
+// take a count from a user check it first, see study.Notebook.Merge).
 func ShardFiles(dir, name string, count int) []string {
+	if count < 1 {
+		return nil
+	}
 	out := make([]string, count)
 	for i := range count {
 		out[i] = filepath.Join(dir, Shard{Index: i, Count: count}.File(name))
@@ -135,12 +143,24 @@ func ShardFiles(dir, name string, count int) []string {
 	return out
 }
 
+// ConflictError is Merge's refusal of one key holding different rows in two
+// files: which of two results a store should keep is the user's call.
+type ConflictError struct {
+	Key           string
+	File, Other   string // the file read first, and the one conflicting with it
+	Row, OtherRow Row
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("results: key %s holds different results in %s and %s (%s against %s); delete the wrong one and merge again", e.Key, e.File, e.Other, e.Row.Result, e.OtherRow.Result)
+}
+
 // Merge writes to dst the rows of the memo files dst (if it exists) and srcs,
 // one per key, sorted by key: the same rows, in the same order, as Memo.Rows
 // of one process that computed them all. A missing source is an error (a
 // shard that did not run). The same key in two files must hold the same
 // schema, settings, result type and result, else Merge refuses, naming the
-// key and the files; the row kept is that of the first file. dst is replaced
+// key and the files (a *ConflictError); the row kept is that of the first file. dst is replaced
 // atomically (written beside it, synced, renamed).
 func Merge(dst string, srcs ...string) error {
 	type origin struct {
@@ -160,7 +180,7 @@ func Merge(dst string, srcs ...string) error {
 			if o, ok := merged[r.Key]; ok {
 				if o.row.Schema != r.Schema || o.row.ResultType != r.ResultType ||
 					!bytes.Equal(o.row.Settings, r.Settings) || !bytes.Equal(o.row.Result, r.Result) {
-					return fmt.Errorf("results: key %s holds different results in %s and %s (%s against %s); delete the wrong one and merge again", r.Key, o.file, file, o.row.Result, r.Result)
+					return &ConflictError{Key: r.Key, File: o.file, Other: file, Row: o.row, OtherRow: r}
 				}
 				continue
 			}

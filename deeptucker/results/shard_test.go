@@ -2,6 +2,7 @@ package results
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -201,6 +202,10 @@ func TestMergeRefusesConflictsAndMissingShards(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), a) || !strings.Contains(err.Error(), b) {
 		t.Errorf("conflicting results: error %v, want one naming both files", err)
 	}
+	var conflict *ConflictError
+	if !errors.As(err, &conflict) || conflict.Other != b || string(conflict.OtherRow.Result) != "20" {
+		t.Errorf("conflicting results: error %#v, want a *ConflictError with both rows", err)
+	}
 	if err := Merge(dst, a); err == nil || !strings.Contains(err.Error(), dst) {
 		t.Errorf("a source conflicting with the destination: error %v, want one naming it", err)
 	}
@@ -273,5 +278,44 @@ func TestShardOwnsPartitionsKeys(t *testing.T) {
 	}
 	if f := (Shard{}).File("runs.jsonl"); f != "runs.jsonl" {
 		t.Errorf("whole File = %s", f)
+	}
+}
+
+// A shard count of 0 is a mistake, not "no sharding": 0/0 must not read as the
+// zero Shard (everything), from any of the variables.
+func TestShardFromEnvRefusesCountZero(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		name string
+	}{
+		{map[string]string{ShardEnv: "0/0"}, ShardEnv},
+		{map[string]string{ShardEnv: "0/-1"}, ShardEnv},
+		{map[string]string{"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "0"}, "SLURM_ARRAY_TASK_ID"},
+		{map[string]string{"JOB_COMPLETION_INDEX": "0", ShardCountEnv: "0"}, "JOB_COMPLETION_INDEX"},
+	} {
+		for _, name := range []string{ShardEnv, ShardCountEnv, "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "JOB_COMPLETION_INDEX"} {
+			t.Setenv(name, c.env[name])
+		}
+		got, err := ShardFromEnv()
+		if err == nil || !strings.Contains(err.Error(), c.name) || !strings.Contains(err.Error(), "at least 1") {
+			t.Errorf("%v: %v, %v; want an error naming %s and the count", c.env, got, err, c.name)
+		}
+	}
+	// Negative control: 0/1 is one process computing everything.
+	t.Setenv(ShardEnv, "0/1")
+	if got, err := ShardFromEnv(); err != nil || !got.Whole() {
+		t.Errorf("0/1: %v, %v; want the whole shard", got, err)
+	}
+}
+
+// ShardFiles of a count below 1 lists nothing rather than panicking.
+func TestShardFilesOfNoShards(t *testing.T) {
+	for _, n := range []int{0, -1} {
+		if got := ShardFiles("d", "runs.jsonl", n); len(got) != 0 {
+			t.Errorf("ShardFiles(%d) = %v, want none", n, got)
+		}
+	}
+	if got := ShardFiles("d", "runs.jsonl", 2); len(got) != 2 || got[1] != filepath.Join("d", "runs.shard-1-of-2.jsonl") {
+		t.Errorf("ShardFiles(2) = %v", got)
 	}
 }

@@ -49,18 +49,19 @@ func OpenStore[T any](path string, key func(T) string) (*Store[T], error) {
 		return nil, errors.New("results: OpenStore needs a file path")
 	}
 	s := &Store[T]{path: path, key: key, keys: map[string]int{}}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := openFile(path, os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return s, nil
 	}
 	readOnly := false
-	if errors.Is(err, os.ErrPermission) {
-		// A store shipped read-only can still be read, as long as it needs no repair.
-		f, err = os.Open(path)
+	if isReadOnly(err) {
+		// A store shipped read-only (file mode, or a read-only mount) can still be read, as long as it needs
+		// no repair; appending to it is what fails, with an error naming it.
+		f, err = openFile(path, os.O_RDONLY, 0)
 		readOnly = true
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("results: opening %s: %w", path, err)
 	}
 	defer f.Close()
 	if !readOnly {
@@ -91,6 +92,15 @@ func OpenStore[T any](path string, key func(T) string) (*Store[T], error) {
 		s.put(row)
 	}
 	return s, nil
+}
+
+// openFile is os.OpenFile; tests replace it to simulate file systems they cannot mount.
+var openFile = os.OpenFile
+
+// isReadOnly reports whether opening a store for writing failed because it can only be read: the file's
+// mode (permission denied) or a read-only file system (EROFS).
+func isReadOnly(err error) bool {
+	return err != nil && (errors.Is(err, os.ErrPermission) || isErrReadOnlyFS(err))
 }
 
 // parseRows decodes the complete lines of b and returns the rows and the

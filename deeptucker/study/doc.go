@@ -16,6 +16,27 @@
 // nothing. Figures and tables read the outcomes of the runs their cell asks for, never other rows of the file.
 // Delete the folder to start afresh.
 //
+// # Shards
+//
+// Run as a shard (DEEPTUCKER_SHARD=i/n, a Slurm job array or a Kubernetes indexed Job), a notebook trains the
+// runs of shard i that are stored nowhere yet, into runs.shard-i-of-n.jsonl, and reads back the runs stored
+// in runs.jsonl (committed ones, an earlier merge) or in its own file: nothing stored is trained again. A
+// stage (a MustTrain call) some of whose runs belong to other shards and are not stored yet returns no
+// outcomes, and says so: its figures and tables stay empty rather than show a part of the sweep. Train
+// returns the outcomes it has with an error wrapping ErrIncomplete. When every shard has run,
+// Notebook.Merge(n) gathers the files into runs.jsonl and the notebook, run without a shard, shows
+// everything. A run stored with different results in two files (trained on two backends, whose results
+// differ in the last bits) is refused by Merge with both files and backends named: delete the line of the
+// one to drop, or run that shard again on the other's backend.
+//
+// # Timings
+//
+// Each stage's compute time is kept in timings.jsonl (a shard's in timings.shard-i-of-n.jsonl): the time
+// stored with the runs it shows (their share of the Fit that trained them, compilation included), so that a
+// re-run that trains nothing reports what the work cost. TimingReport lists the stages of the current
+// notebook run (the GoNB kernel session; outside GoNB, the process): a stage renamed or removed since drops
+// out of the report and its total.
+//
 // This package imports the display helpers of package kernel only for figure builders; its training and
 // read-outs do not need a notebook.
 package study

@@ -1,8 +1,15 @@
 package study
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/deeptucker/deeptucker/deeptucker/results"
@@ -16,9 +23,12 @@ type Notebook struct {
 	Name string
 	Dir  string
 	// Shard, when set (DEEPTUCKER_SHARD, a Slurm array or a Kubernetes indexed Job), trains only the runs it
-	// owns, into a file of its own; Merge gathers the shards' files.
+	// owns that are not stored yet, into a file of its own; Merge gathers the shards' files. A shard reads the
+	// notebook's runs file too, so runs already stored there are neither trained again nor missing.
 	Shard results.Shard
-	runs  *results.Memo[RunKey, Outcome]
+	runs  *results.Memo[RunKey, Outcome] // where this process stores its runs
+	// stored is the notebook's runs file, read beside a shard's own file (nil when not sharded).
+	stored *results.Memo[RunKey, Outcome]
 }
 
 // Open opens the results of the named notebook (see package results for the folder).
@@ -35,7 +45,13 @@ func Open(name string) (*Notebook, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Notebook{Name: name, Dir: dir, Shard: shard, runs: runs}, nil
+	nb := &Notebook{Name: name, Dir: dir, Shard: shard, runs: runs}
+	if !shard.Whole() {
+		if nb.stored, err = results.OpenMemo[RunKey, Outcome](filepath.Join(dir, "runs.jsonl"), outcomeSchema); err != nil {
+			return nil, err
+		}
+	}
+	return nb, nil
 }
 
 // MustOpen is Open that panics, for notebook cells.
@@ -47,65 +63,175 @@ func MustOpen(name string) *Notebook {
 	return nb
 }
 
-// Merge gathers the files of count shards of this notebook's runs into its runs file.
-func (nb *Notebook) Merge(count int) error {
-	return results.Merge(filepath.Join(nb.Dir, "runs.jsonl"), results.ShardFiles(nb.Dir, "runs.jsonl", count)...)
+// lookup returns the stored outcome of a run, from this process's file or, for a shard, the notebook's.
+func (nb *Notebook) lookup(k RunKey) (Outcome, results.Row, bool, error) {
+	for _, m := range []*results.Memo[RunKey, Outcome]{nb.runs, nb.stored} {
+		if m == nil {
+			continue
+		}
+		o, ok, err := m.Lookup(k)
+		if err != nil || !ok {
+			if err != nil {
+				return o, results.Row{}, false, err
+			}
+			continue
+		}
+		row, _, err := m.Row(k)
+		return o, row, err == nil, err
+	}
+	return Outcome{}, results.Row{}, false, nil
 }
 
-// Timing is the measured wall time of one stage of a notebook, kept in timings.jsonl: GoNB runs every cell as
-// its own program, so the last cell reads the others' times from there.
+// Merge gathers the files of count shards of this notebook's runs into its runs file. Two files holding
+// different results for one run are refused (the store keeps one result per run, and which one is the
+// user's call), with an error naming the run, the files and, when they differ, the backends that trained it.
+func (nb *Notebook) Merge(count int) error {
+	if count < 1 {
+		return fmt.Errorf("study: Merge(%d): the number of shards must be at least 1, the n the shards ran with (DEEPTUCKER_SHARD=i/n)", count)
+	}
+	err := results.Merge(filepath.Join(nb.Dir, "runs.jsonl"), results.ShardFiles(nb.Dir, "runs.jsonl", count)...)
+	var conflict *results.ConflictError
+	if !errors.As(err, &conflict) {
+		return err
+	}
+	if conflict.Row.Schema != conflict.OtherRow.Schema || conflict.Row.ResultType != conflict.OtherRow.ResultType {
+		return fmt.Errorf("study: merging %s: run %s is stored in %s and %s by different versions of this code "+
+			"(outcome schema %s against %s); delete the line of key %s from the file of the older version and merge again (%w)",
+			nb.Name, conflict.Key, conflict.File, conflict.Other, conflict.Row.Schema, conflict.OtherRow.Schema, conflict.Key, err)
+	}
+	var a, b Outcome
+	json.Unmarshal(conflict.Row.Result, &a)
+	json.Unmarshal(conflict.OtherRow.Result, &b)
+	if a.Backend != b.Backend {
+		return fmt.Errorf("study: merging %s: run %s was trained on the %q backend in %s and on %q in %s; results of "+
+			"different backends differ in their last bits, and a store keeps one result per run, so the merge "+
+			"keeps neither and changes nothing. Keep one: delete the line of key %s from the file you trust less "+
+			"(or delete that shard's file and run the shard again with the other's GOMLX_BACKEND), then merge again (%w)",
+			nb.Name, conflict.Key, a.Backend, conflict.File, b.Backend, conflict.Other, conflict.Key, err)
+	}
+	return fmt.Errorf("study: merging %s: run %s holds different results in %s and %s, both trained on %q: "+
+		"a run's settings should give the same result on one backend, so one file was edited or computed by other "+
+		"code; delete the line of key %s from the wrong file and merge again (%w)",
+		nb.Name, conflict.Key, conflict.File, conflict.Other, a.Backend, conflict.Key, err)
+}
+
+// Timing is the compute time of one stage of a notebook (a MustTrain call), kept in timings.jsonl (a shard's
+// in its own file): GoNB runs every cell as its own program, so the last cell reads the others' times from
+// there.
 type Timing struct {
 	Stage   string
 	Profile string
+	// Seconds is the measured compute time of the stage's runs, as stored with them (each run's share of the
+	// wall time of the Fit that trained it, compilation included): the time of the work whose outcomes the
+	// stage shows, whenever and by whichever stage they were trained, never the time of reading them back.
 	Seconds float64
-	// Trained is the number of runs trained in this stage (0 when every run was already stored).
-	Trained int
-	At      time.Time
+	// Runs is the number of runs the stage shows, Trained how many of them this session trained.
+	Runs, Trained int
+	// Workload identifies the set of runs (a hash of their keys); Session the kernel session (or process)
+	// that recorded the stage last.
+	Workload, Session string
+	At                time.Time
 }
+
+// session identifies this notebook run: the GoNB kernel (one per notebook execution; its cells share it),
+// or, outside GoNB, this process. Tests replace it.
+var session = sync.OnceValue(func() string {
+	id := "process " + strconv.Itoa(os.Getpid()) + " " + strconv.FormatInt(time.Now().UnixNano(), 10)
+	if d := os.Getenv("GONB_TMP_DIR"); d != "" {
+		id = "gonb " + d
+	}
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])[:12]
+})
 
 func (nb *Notebook) timings() (*results.Store[Timing], error) {
-	return results.OpenStore(filepath.Join(nb.Dir, "timings.jsonl"), func(t Timing) string { return t.Stage })
+	return results.OpenStore(filepath.Join(nb.Dir, nb.Shard.File("timings.jsonl")), func(t Timing) string { return t.Stage })
 }
 
-// RecordTiming stores how long a stage took, replacing an earlier record of the stage unless this one trained
-// nothing and the earlier one did: the time of the work is what a reader wants, not that of reading it back.
-func (nb *Notebook) RecordTiming(stage string, elapsed time.Duration, trained int) error {
+// RecordTiming records the stage whose plan Train returned, as run in this session: its compute time (the
+// stored time of its runs, Plan.Seconds), its runs and how many this session trained.
+func (nb *Notebook) RecordTiming(stage string, plan Plan) error {
 	s, err := nb.timings()
 	if err != nil {
 		return err
-	}
-	if old, ok := s.Get(stage); ok && trained == 0 && old.Trained > 0 {
-		return nil
 	}
 	profile, err := results.Profile()
 	if err != nil {
 		return err
 	}
-	return s.Append(Timing{Stage: stage, Profile: profile, Seconds: elapsed.Seconds(), Trained: trained, At: time.Now().UTC()})
+	t := Timing{Stage: stage, Profile: profile, Seconds: plan.Seconds, Runs: plan.Stored + plan.ToTrain + plan.Elsewhere,
+		Trained: plan.ToTrain, Workload: plan.Workload, Session: session(), At: time.Now().UTC()}
+	if old, ok := s.Get(stage); ok && old.Session == t.Session && old.Workload == t.Workload && old.Profile == t.Profile {
+		if plan.ToTrain == 0 && old.Seconds == t.Seconds {
+			return nil // another cell of this session reading the same runs back
+		}
+		t.Trained += old.Trained
+	}
+	return s.Append(t)
 }
 
-// Timings returns the recorded stages, in the order first recorded, and their total in seconds.
-func (nb *Notebook) Timings() ([]Timing, float64, error) {
+// Timings returns the stages of this notebook run (this GoNB kernel session, or this process), in the order
+// first recorded, and their total in seconds. Stages of earlier runs the notebook no longer has (renamed or
+// removed) are left out, and so is a stage superseded in this session by a later one of the same runs (a
+// stage renamed while the kernel ran). When no stage was recorded in this session (a restarted kernel that
+// ran only the report's cell), it returns the stages of the latest session that recorded any, and stale
+// true: the caller should say so.
+func (nb *Notebook) Timings() (stages []Timing, total float64, stale bool, err error) {
 	s, err := nb.timings()
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
-	total := 0.0
-	for _, t := range s.Rows() {
+	rows := s.Rows()
+	want := session()
+	if !hasSession(rows, want) {
+		var latest time.Time
+		for _, t := range rows {
+			if t.At.After(latest) {
+				latest, want = t.At, t.Session
+			}
+		}
+		stale = len(rows) > 0
+	}
+	newest := map[string]time.Time{} // workload -> latest record of it in the session
+	for _, t := range rows {
+		if t.Session == want && t.Workload != "" && t.At.After(newest[t.Workload]) {
+			newest[t.Workload] = t.At
+		}
+	}
+	for _, t := range rows {
+		if t.Session != want || (t.Workload != "" && t.At.Before(newest[t.Workload])) {
+			continue
+		}
+		stages = append(stages, t)
 		total += t.Seconds
 	}
-	return s.Rows(), total, nil
+	return stages, total, stale, nil
 }
 
-// TimingReport is the text of the measured-time cell.
+func hasSession(rows []Timing, session string) bool {
+	for _, t := range rows {
+		if t.Session == session {
+			return true
+		}
+	}
+	return false
+}
+
+// TimingReport is the text of the measured-time cell: the stages of this notebook run.
 func (nb *Notebook) TimingReport() (string, error) {
-	stages, total, err := nb.Timings()
+	stages, total, stale, err := nb.Timings()
 	if err != nil {
 		return "", err
 	}
 	out := ""
+	if !nb.Shard.Whole() {
+		out += fmt.Sprintf("shard %s: the times of this shard's runs only\n", nb.Shard)
+	}
+	if stale {
+		out += "no stage ran in this kernel session: these are the stages of the last session that ran any; run the notebook's cells to measure this version of it\n"
+	}
 	for _, s := range stages {
-		out += fmt.Sprintf("stage %-22s %7.1f s (%d runs trained in it, %s profile)\n", s.Stage, s.Seconds, s.Trained, s.Profile)
+		out += fmt.Sprintf("stage %-22s %7.1f s (%d runs, %d trained in this run, %s profile)\n", s.Stage, s.Seconds, s.Runs, s.Trained, s.Profile)
 	}
 	return out + fmt.Sprintf("measured compute time: %.1f s (compilation included; the kernel's build of each cell adds ~10-40 s)\n", total), nil
 }

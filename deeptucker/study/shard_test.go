@@ -1,6 +1,7 @@
 package study
 
 import (
+	"errors"
 	"path/filepath"
 	"testing"
 
@@ -38,7 +39,7 @@ func TestShardsMergeToTheSingleProcessStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, plan, err := nb.Train(training, jobs(), Options{})
-		if err != nil {
+		if err != nil && !(shard != "" && errors.Is(err, ErrIncomplete)) { // a shard alone has only its runs
 			t.Fatal(err)
 		}
 		return nb, plan

@@ -1,11 +1,17 @@
 package study
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	dt "github.com/deeptucker/deeptucker/deeptucker"
+	"github.com/deeptucker/deeptucker/deeptucker/results"
 )
 
 // Job is one run a notebook asks for: the model it trains, the run (data, masks, seed, std, learning rate),
@@ -18,8 +24,15 @@ type Job struct {
 	Params  bool // keep the final parameters (theory checks, warm starts)
 }
 
-// Plan is what Train would do: how many of the jobs are stored already and how many it would train.
-type Plan struct{ Stored, ToTrain int }
+// Plan is what Train did: how many of the jobs were stored already, how many it trained, and, in a shard,
+// how many belong to other shards and are not stored yet (Elsewhere). Seconds is the stored compute time of
+// the jobs' runs it returned (see Timing.Seconds), Workload a hash of their keys (the stage's identity in the
+// timing report).
+type Plan struct {
+	Stored, ToTrain, Elsewhere int
+	Seconds                    float64
+	Workload                   string
+}
 
 // Options tunes how Train batches and reports; the zero value is fine.
 type Options struct {
@@ -29,9 +42,27 @@ type Options struct {
 	Progress func(done, total int, text string)
 }
 
+// ErrIncomplete is what Train returns (wrapped, naming the shard and the remedy) when it runs as a shard and
+// some jobs belong to other shards that have not stored them yet: their outcomes do not exist here.
+var ErrIncomplete = errors.New("study: runs of other shards are not stored yet")
+
+// ErrNotStored is what Train returns (wrapped, with the cause) when a batch it trained could not be stored
+// (a full disk, a read-only store): the outcomes returned with it hold that batch, but a re-run trains it again.
+var ErrNotStored = errors.New("study: runs trained but not stored")
+
 // Train returns the outcome of every job, in order, training (in batches, one Fit per model) only those whose
 // spec is not stored yet, and storing each batch as it finishes, so that a dead kernel loses at most one
 // batch. A run that diverged is stored as such (Outcome.DivergedStep) and not retried: its settings diverge.
+//
+// As a shard (Notebook.Shard), Train trains only the missing runs the shard owns; runs stored in the
+// notebook's runs file or in the shard's own are read back, whichever shard trained them. If some jobs
+// belong to other shards and are not stored yet, it returns an error wrapping ErrIncomplete, with the
+// outcomes it has.
+//
+// With a nil error the outcomes are one per job. With an error they are those Train has, in job order, one per
+// job that has one, never a placeholder: on ErrIncomplete the stored ones; on ErrNotStored (the first batch
+// that could not be stored stops training) the stored ones and the batch trained but not stored; nil on
+// other errors.
 func (nb *Notebook) Train(training *dt.Training, jobs []Job, opts Options) ([]Outcome, Plan, error) {
 	if training == nil {
 		return nil, Plan{}, errors.New("study: Train needs a training configuration")
@@ -40,28 +71,42 @@ func (nb *Notebook) Train(training *dt.Training, jobs []Job, opts Options) ([]Ou
 	if err != nil {
 		return nil, Plan{}, err
 	}
-	missing, err := nb.runs.Missing(keys)
-	if err != nil {
-		return nil, Plan{}, err
-	}
+	memoKeys := make([]string, len(keys))
 	var todo []int
-	for _, i := range missing {
-		if k, err := nb.runs.Key(keys[i]); err == nil && nb.Shard.Owns(k) {
-			todo = append(todo, i)
+	missing := 0
+	for i, k := range keys {
+		if memoKeys[i], err = nb.runs.Key(k); err != nil {
+			return nil, Plan{}, fmt.Errorf("study: job %d (%s): %w", i, jobs[i].Label, err)
+		}
+		_, _, ok, err := nb.lookup(k)
+		if err != nil {
+			return nil, Plan{}, fmt.Errorf("study: job %d (%s): %w", i, jobs[i].Label, err)
+		}
+		if !ok {
+			missing++
+			if nb.Shard.Owns(memoKeys[i]) {
+				todo = append(todo, i)
+			}
 		}
 	}
-	plan := Plan{Stored: len(jobs) - len(missing), ToTrain: len(todo)}
+	plan := Plan{Stored: len(jobs) - missing, ToTrain: len(todo), Elsewhere: missing - len(todo), Workload: workload(memoKeys)}
 	done := plan.Stored
 	report := func(text string) {
 		if opts.Progress != nil {
 			opts.Progress(done, len(jobs), text)
 		}
 	}
-	report(fmt.Sprintf("%d of %d runs stored, %d to train", plan.Stored, len(jobs), plan.ToTrain))
+	if plan.Elsewhere > 0 {
+		report(fmt.Sprintf("%d of %d runs stored, %d to train, %d of other shards not stored yet", plan.Stored, len(jobs), plan.ToTrain, plan.Elsewhere))
+	} else {
+		report(fmt.Sprintf("%d of %d runs stored, %d to train", plan.Stored, len(jobs), plan.ToTrain))
+	}
 	maxBatch := opts.MaxBatch
 	if maxBatch <= 0 {
 		maxBatch = 64
 	}
+	unstored := map[int]Outcome{} // a batch trained that could not be stored
+	var storeErr error
 	for _, batch := range batchesByModel(jobs, todo, maxBatch) {
 		model := jobs[batch[0]].Model
 		runs := make([]dt.Run, len(batch))
@@ -81,40 +126,99 @@ func (nb *Notebook) Train(training *dt.Training, jobs []Job, opts Options) ([]Ou
 			outs[k] = outcomeOf(keys[i].Spec, &res.Runs[k], keys[i], res.Backend)
 		}
 		if err := nb.runs.PutBatch(batchKeys, outs, seconds); err != nil {
-			return nil, plan, err
+			for k, i := range batch {
+				o, rerr := readBack(outs[k])
+				if rerr != nil {
+					return nil, plan, fmt.Errorf("study: %w: %d runs of %s; %v", ErrNotStored, len(batch), model, err)
+				}
+				unstored[i] = o
+			}
+			plan.Seconds += seconds * float64(len(batch))
+			storeErr = fmt.Errorf("%w: %d runs of %s (%.1f s of training) could not be stored, so a re-run trains "+
+				"them again; the outcomes returned with this error hold them, and %d runs after them were not trained: %v",
+				ErrNotStored, len(batch), model, seconds*float64(len(batch)), len(todo)-(done-plan.Stored)-len(batch), err)
+			break
 		}
 		done += len(batch)
 		report(fmt.Sprintf("%s: %d runs in %.1f s", model, len(batch), seconds*float64(len(batch))))
 	}
-	out := make([]Outcome, len(jobs))
+	out := make([]Outcome, 0, len(jobs))
+	absent := 0
 	for i, k := range keys {
-		o, ok, err := nb.runs.Lookup(k)
-		if err != nil {
-			return nil, plan, err
+		o, ok := unstored[i]
+		if !ok {
+			var row results.Row
+			var err error
+			if o, row, ok, err = nb.lookup(k); err != nil {
+				return nil, plan, fmt.Errorf("study: job %d (%s): %w", i, jobs[i].Label, err)
+			}
+			if ok {
+				plan.Seconds += float64(row.Seconds)
+			}
 		}
 		if !ok {
-			if nb.Shard.Whole() {
-				return nil, plan, fmt.Errorf("study: run %d (%s) was not stored", i, jobs[i].Label)
-			}
-			continue // another shard's run
+			absent++
+			continue
 		}
 		o.Label, o.Depth = jobs[i].Label, jobs[i].Model.MaxDepth()
-		out[i] = o
+		out = append(out, o)
+	}
+	switch {
+	case storeErr != nil:
+		return out, plan, storeErr
+	case absent > 0 && !nb.Shard.Whole():
+		return out, plan, fmt.Errorf("%w: shard %s of notebook %s has %d of %d runs (it trained %d); the other %d belong "+
+			"to other shards, so figures and tables of these runs need the merged store: run every shard, then "+
+			"Notebook.Merge(%d), and run the notebook without %s", ErrIncomplete, nb.Shard, nb.Name, len(out), len(jobs),
+			plan.ToTrain, absent, nb.Shard.Count, results.ShardEnv)
+	case absent > 0:
+		return nil, plan, fmt.Errorf("study: %d of %d runs were not found in %s after training (was the file changed meanwhile?); run again", absent, len(jobs), nb.runs.Path())
 	}
 	return out, plan, nil
 }
 
-// MustTrain is Train for notebook cells: it prints progress lines, records the stage's time, and panics on
-// error.
+// readBack returns an outcome as a stored one reads back (±Inf as NaN), so that an outcome not stored looks
+// like the stored ones.
+func readBack(o Outcome) (Outcome, error) {
+	b, err := json.Marshal(o)
+	if err != nil {
+		return Outcome{}, err
+	}
+	var back Outcome
+	err = json.Unmarshal(b, &back)
+	return back, err
+}
+
+// workload identifies a set of runs by their keys, in any order.
+func workload(keys []string) string {
+	sorted := slices.Clone(keys)
+	slices.Sort(sorted)
+	sorted = slices.Compact(sorted)
+	sum := sha256.Sum256([]byte(strings.Join(sorted, "\n")))
+	return hex.EncodeToString(sum[:])[:16]
+}
+
+// MustTrain is Train for notebook cells: it prints progress lines, records the stage in the timing report,
+// and panics on error, with two exceptions that keep a notebook's figures honest without stopping its other
+// cells. Run as a shard, a stage with runs of other shards not stored yet prints why and returns no outcomes
+// (its figures and tables stay empty: they need the merged store). A stage whose every outcome was trained
+// but the last batch could not be stored (a full disk) prints a warning and returns them: they are complete
+// and real, and a re-run trains them again.
 func (nb *Notebook) MustTrain(stage string, training *dt.Training, jobs []Job) []Outcome {
-	start := time.Now()
 	out, plan, err := nb.Train(training, jobs, Options{Progress: func(done, total int, text string) {
 		fmt.Printf("  %d/%d: %s\n", done, total, text)
 	}})
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrIncomplete):
+		fmt.Printf("stage %s: %v\n", stage, err)
+		out = nil
+	case errors.Is(err, ErrNotStored) && len(out) == len(jobs):
+		fmt.Printf("WARNING: stage %s: %v\n", stage, err)
+		return out // not recorded: its runs are not stored
+	case err != nil:
 		panic(err)
 	}
-	if err := nb.RecordTiming(stage, time.Since(start), plan.ToTrain); err != nil {
+	if err := nb.RecordTiming(stage, plan); err != nil {
 		panic(err)
 	}
 	return out
@@ -141,8 +245,22 @@ func keysOf(training *dt.Training, jobs []Job) ([]RunKey, error) {
 			return nil, fmt.Errorf("study: job %d (%s): %w", i, j.Label, err)
 		}
 		keys[i] = RunKey{Spec: specs[0], History: j.History, Params: j.Params}
+		if _, err := results.Key(outcomeSchema, keys[i]); err != nil {
+			return nil, fmt.Errorf("study: job %d (%s): %w", i, j.Label, settingError(err))
+		}
 	}
 	return keys, nil
+}
+
+// settingError says which setting of a run cannot be stored in the user's terms: a non-finite number in a
+// run's settings (a tolerance of +Inf, say) is named by its place in the spec, with the remedy.
+func settingError(err error) error {
+	var nf *results.NonFiniteError
+	if !errors.As(err, &nf) {
+		return err
+	}
+	name := strings.TrimPrefix(strings.TrimPrefix(nf.Path, "settings."), "Spec.")
+	return fmt.Errorf("the setting %s is %v, and a run is stored under its settings, which must be finite numbers: give %s a finite value", name, nf.Value, name)
 }
 
 // batchesByModel groups the jobs to train by model, in order of first appearance, in chunks of maxBatch.

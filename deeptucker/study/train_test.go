@@ -32,6 +32,15 @@ func baseSetup(t *testing.T) setup {
 	}
 }
 
+func (s setup) problem(t *testing.T) *Problem {
+	t.Helper()
+	p, err := NewProblem("p", s.data, s.observed, datasets.ScaleNorm1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // train runs the setup's jobs (two depths x seeds) and returns how many runs it trained.
 func (s setup) train(t *testing.T, nb *Notebook) int {
 	t.Helper()
