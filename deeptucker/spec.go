@@ -278,11 +278,21 @@ func probeModel(b backends.Backend, m *Model, t *Training, d *probeDigest) error
 		}
 		runs[k] = Run{Target: x, Train: train, Seed: 1, Start: p}
 	}
-	res, err := fitOn(b, m, &probe, runs...)
-	if err != nil && !errors.Is(err, ErrDiverged) {
-		return err
+	// One Fit for all starts; a model too large for that in memory is probed a start at a time (the same values:
+	// batched runs equal runs alone).
+	batch := len(runs)
+	if checkMemory(m, &probe, batch) != nil {
+		batch = 1
 	}
-	for k, r := range res.Runs {
+	var results []RunResult
+	for first := 0; first < len(runs); first += batch {
+		res, err := fitOn(b, m, &probe, runs[first:first+batch]...)
+		if err != nil && !errors.Is(err, ErrDiverged) {
+			return err
+		}
+		results = append(results, res.Runs...)
+	}
+	for k, r := range results {
 		label := "scale " + roundProbe(probeScales[k])
 		d.add(label+" diverged", float64(r.DivergedStep))
 		for _, rec := range r.Records {
@@ -296,7 +306,7 @@ func probeModel(b backends.Backend, m *Model, t *Training, d *probeDigest) error
 		}
 	}
 	// The trained parameters of the unscaled start (probeScales[0] is 1).
-	for _, xs := range res.Runs[0].Params.flat() {
+	for _, xs := range results[0].Params.flat() {
 		d.add("params", xs...)
 	}
 	return nil

@@ -158,6 +158,17 @@ func TestBehaviourStableAcrossArithmetic(t *testing.T) {
 	}
 }
 
+// TestBehaviourWithLittleMemory: a model whose probe starts do not fit in memory together is probed one start at a
+// time, with the same fingerprint.
+func TestBehaviourWithLittleMemory(t *testing.T) {
+	m := mustModel(t, NewModel(6, 5, 4).Depth(2).InitStd(0.1))
+	together := behaviourOf(t, m, NewTraining().Adam(1e-3).AddTerm(L1Core(1e-3)).Steps(100))
+	device, host := memoryNeed(m, mustTraining(t, NewTraining()), 2)
+	if alone := behaviourOf(t, m, NewTraining().Adam(1e-3).AddTerm(L1Core(1e-3)).Steps(100).MemoryLimit(int64(device+host))); alone != together {
+		t.Errorf("probed one start at a time: %s, all together: %s", alone, together)
+	}
+}
+
 // TestBehaviourSameOnXLA: the probes give the fingerprint on XLA's CPU plugin that they give on the pure-Go
 // backend (Behaviour always runs them on the latter; this is what the rounding buys). Skipped without the plugin.
 func TestBehaviourSameOnXLA(t *testing.T) {
