@@ -161,7 +161,7 @@ func hashMask(h hash.Hash, m *multilinear.Mask) {
 }
 
 // Behaviour fingerprints what a Training's functions do, beyond their names, so that a function edited under its
-// old name still changes the results key. It runs three probes on the pure-Go backend, whatever GOMLX_BACKEND
+// old name still changes the results key. It runs two probes on the pure-Go backend, whatever GOMLX_BACKEND
 // says, in float64 whatever Training.DType says (the dtype is keyed apart, in TrainingSpec):
 //
 //   - the model probe trains the model for probeSteps steps on a fixed probe problem (a seeded target, every
@@ -186,8 +186,8 @@ func hashMask(h hash.Hash, m *multilinear.Mask) {
 // A probe cannot see every change: one that acts only after optimizerProbeSteps steps (a learning-rate schedule
 // or a warm-up longer than that), only on data or parameters unlike the probe's, only in float32, or only on
 // the gradient of a term whose value is unchanged, leaves the fingerprint as it was. When you change a function
-// in such a way, rename it (Optimizer.Name, Term.Name, Diagnostic.Name, InitScheme.Name): the name is part of the
-// key.
+// in such a way, rename it (Optimizer.Name, Term.Name, Diagnostic.Name): the name is part of the key. (An init
+// scheme needs no probe: RunSpec.Start hashes the parameters it draws.)
 func Behaviour(m *Model, t *Training) (string, error) {
 	// The pure-Go backend: it compiles in milliseconds where XLA takes a second, and the rounding makes the
 	// fingerprint the same on every backend.
