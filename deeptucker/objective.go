@@ -35,7 +35,11 @@ func PerRun(x *Node) *Node { return sumPerModel(x) }
 
 // Term is one term of the training objective, a graph function of the parameters: Fn returns one value per
 // run, shape [M], added to the objective (use PerRun to reduce). Name identifies it in records (Record.Terms)
-// and in results keys: include its weight and anything else that changes it, e.g. "l1-core(1e-3)".
+// and in results keys: include its weight and anything else that changes it, e.g. "l1-core(1e-3)". The key also
+// holds a behavioural fingerprint (Behaviour) that evaluates the term at starting points whose norms span 1e-3 to
+// 1e3 times the init's and trains two steps, so most edits made under an unchanged name (a weight, a threshold)
+// change it, but not all (one that shows only at points unlike the probe's, or only in the gradient): rename the
+// term whenever you change what Fn computes.
 //
 // Its gradient is taken by GoMLX's autodiff and added to the closed-form gradient of the data term, so a
 // term never makes training slower than autodiff would.
@@ -60,7 +64,9 @@ func L1Core(weight float64) Term {
 
 // Diagnostic is a named quantity recorded every RecordEvery steps, in Record.Extra[Name]: either a graph
 // function of the parameters (Graph, returning [M] or [M, k]: k values per run) or a host function of one
-// run's parameters (Host, for what graphs cannot do, such as an SVD). Set exactly one.
+// run's parameters (Host, for what graphs cannot do, such as an SVD). Set exactly one. Name keys stored results
+// as a Term's does (Behaviour's probe sees most edits under an unchanged name, not all): rename a diagnostic
+// whenever you change it.
 type Diagnostic struct {
 	Name  string
 	Graph func(v *Vars) *Node

@@ -16,7 +16,11 @@ import (
 
 // Optimizer is an update rule by name: New returns a GoMLX optimizer for a learning rate. Any GoMLX optimizer
 // fits (optimizers.RMSProp(), optimizers.Adam().WeightDecay(...) = AdamW, Adamax, AMSGrad, package kerasadam,
-// one of your own). Name identifies it in results keys and tables: include every hyper-parameter.
+// one of your own). Name identifies it in results keys and tables: include every hyper-parameter. The key also
+// holds a behavioural fingerprint (Behaviour) that catches most edits made under an unchanged name (betas,
+// epsilon, weight decay, anything acting within the probe's first 16 steps) but not all: a change that acts only
+// later, such as a learning-rate schedule, keeps the old key and returns the stored results. Rename the optimizer
+// whenever you change what it does.
 //
 // Runs of one Fit that share a learning rate train in one compiled graph. Runs with different learning
 // rates train in one graph only when the optimizer takes per-run rates (GradientDescent does: its step is
@@ -35,7 +39,10 @@ type Optimizer struct {
 
 func (o Optimizer) String() string { return o.Name }
 
-// NewOptimizer names a GoMLX optimizer constructor.
+// NewOptimizer names a GoMLX optimizer constructor. The name keys stored results, so give it every setting
+// ("rmsprop(beta2=0.999)"): Behaviour's probe sees most edits made inside fn under an unchanged name, not all (not
+// one acting only after the probe's 16 steps, such as a decay schedule), and a change it misses returns the old
+// results. Rename the optimizer whenever you change fn.
 func NewOptimizer(name string, fn func(learningRate float64) optimizers.Interface) Optimizer {
 	return Optimizer{Name: name, New: fn}
 }

@@ -1,6 +1,7 @@
 package deeptucker
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -65,7 +66,7 @@ func (r *Run) startParams(i int, m *Model) (*Params, error) {
 	if r.InitStd > 0 {
 		std = r.InitStd
 	}
-	p, err := m.Init.Draw(m, r.Seed, std)
+	p, err := drawStart(m, r.Seed, std)
 	if err != nil {
 		return nil, fmt.Errorf("deeptucker: run %d: init scheme %q: %w", i, m.Init.Name, err)
 	}
@@ -73,6 +74,20 @@ func (r *Run) startParams(i int, m *Model) (*Params, error) {
 		return nil, fmt.Errorf("deeptucker: run %d: init scheme %q drew unusable parameters: %w", i, m.Init.Name, err)
 	}
 	return p, nil
+}
+
+// drawStart calls the model's init scheme, turning a panic in it (a user's Draw function) into an error, so that
+// SpecOf and Behaviour, which draw outside Fit's recovery, report it as Fit does.
+func drawStart(m *Model, seed uint64, std float64) (p *Params, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("panicked: %v", r)
+		}
+	}()
+	if p, err = m.Init.Draw(m, seed, std); err == nil && p == nil {
+		err = errors.New("returned no parameters and no error")
+	}
+	return p, err
 }
 
 // validate checks a run against the model and names what is wrong.

@@ -4,11 +4,18 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"math"
 	"sort"
 	"strconv"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
 )
@@ -19,7 +26,8 @@ const SpecVersion = 3
 // RunSpec is everything that determines one run's result, as plain readable data: results stores key runs by
 // its hash (package results), so changing any setting re-trains exactly the runs it touches. Functions (init
 // scheme, optimizer, objective terms, diagnostics) enter by name and by a behavioural fingerprint (see
-// Behaviour), data and parameters by SHA-256 fingerprints.
+// Behaviour: it sees most edits made under an unchanged name, not all, so rename a function you change), data
+// and parameters by SHA-256 fingerprints (the init scheme's drawn parameters: an edit of it always shows).
 type RunSpec struct {
 	Version  int
 	Model    ModelSpec
@@ -157,51 +165,274 @@ func hashMask(h hash.Hash, m *multilinear.Mask) {
 	h.Write([]byte{'\n'})
 }
 
-// Behaviour fingerprints what a Training's functions do, beyond their names: it trains the model for two
-// steps on a fixed probe problem (one run, seed 1, a seeded target, every entry observed) and hashes the
-// records (objective, data term, every term and diagnostic) and the final parameters, rounded to 7
-// significant digits, on the pure-Go backend whatever GOMLX_BACKEND says. A term whose weight
-// changed inside its function, an optimizer rebuilt with another epsilon under the same name, or an edited
-// init scheme thus changes the key even when its name did not.
+// Behaviour fingerprints what a Training's functions do, beyond their names, so that a function edited under its
+// old name still changes the results key. It runs two probes on the pure-Go backend, whatever GOMLX_BACKEND
+// says, in float64 whatever Training.DType says (the dtype is keyed apart, in TrainingSpec):
+//
+//   - the model probe trains the model for probeSteps steps on a fixed probe problem (a seeded target, every
+//     entry observed) from the init scheme's draw (seed 1) scaled by each of probeScales (every parameter
+//     tensor multiplied by s, 1e-3 to 1e3), and hashes every record (objective, data term, each term and
+//     diagnostic) of every start, and the trained parameters of the unscaled one. A term's value is thus seen
+//     at norms spanning many orders of magnitude, so a term that vanishes at the unscaled start (a hinge
+//     max(0, ||G||² - c)) still shows its threshold.
+//   - the optimizer probe builds the optimizer at the training's learning rate and runs it for
+//     optimizerProbeSteps steps on a linear objective whose gradients the probe sets: per entry and per step
+//     they span 1e-14 to 1e3, with jumps, so the weighting of past gradients (Adam's and RMSProp's beta2, which
+//     the first steps barely show), epsilon, momentum, weight decay (entries at rest away from 0) and anything
+//     that acts within those steps change how far each entry moves. It hashes each entry's displacement after
+//     every step.
+//
+// Values are hashed rounded to probeDigits significant digits (displacements as well, which keeps every digit of
+// a small step visible, where rounding the parameters themselves would hide it): computations of the same
+// functions that differ only in the last bits (another CPU's fused multiply-adds, another backend, closed-form
+// against autodiff gradients) give the same fingerprint, so a key computed on another machine finds the runs
+// stored on this one, while a change of a hyper-parameter moves values by far more than that.
+//
+// A probe cannot see every change: one that acts only after optimizerProbeSteps steps (a learning-rate schedule
+// or a warm-up longer than that), only on data or parameters unlike the probe's, only in float32, or only on
+// the gradient of a term whose value is unchanged, leaves the fingerprint as it was. When you change a function
+// in such a way, rename it (Optimizer.Name, Term.Name, Diagnostic.Name): the name is part of the key. (An init
+// scheme needs no probe: RunSpec.Start hashes the parameters it draws.)
 func Behaviour(m *Model, t *Training) (string, error) {
+	// The pure-Go backend: it compiles in milliseconds where XLA takes a second, and the rounding makes the
+	// fingerprint the same on every backend.
+	b, err := backendFor("go", false, 0)
+	if err != nil {
+		return "", err
+	}
+	return behaviourOn(b, m, t)
+}
+
+// behaviourOn is Behaviour on a given backend.
+func behaviourOn(b backends.Backend, m *Model, t *Training) (string, error) {
+	d := newProbeDigest()
+	if err := probeModel(b, m, t, d); err != nil {
+		return "", fmt.Errorf("deeptucker: fingerprinting the training's behaviour on a probe problem: %w", err)
+	}
+	if err := probeOptimizer(b, t.Optimizer, t.LearningRate, d); err != nil {
+		return "", fmt.Errorf("deeptucker: fingerprinting optimizer %q on a probe problem: %w", t.Optimizer.Name, err)
+	}
+	return d.sum(), nil
+}
+
+const (
+	// probeDigits is the number of significant digits Behaviour's probes compare.
+	probeDigits = 7
+	// probeSteps is the number of steps the model probe trains.
+	probeSteps = 2
+	// optimizerProbeSteps is the number of steps the optimizer probe runs.
+	optimizerProbeSteps = 16
+	// probeRestFlush: a displacement below this fraction of an entry's starting value counts as none (its
+	// digits would be those of the start's rounding).
+	probeRestFlush = 1e-9
+)
+
+// probeScales multiply the model probe's starting parameters, one probe run each.
+var probeScales = []float64{1, 1e-3, 1e-2, 1e-1, 1e1, 1e2, 1e3}
+
+// probeDigest hashes the probes' observations, each value rounded to probeDigits significant digits.
+type probeDigest struct{ h hash.Hash }
+
+func newProbeDigest() *probeDigest { return &probeDigest{h: sha256.New()} }
+
+// add hashes a label and its values.
+func (d *probeDigest) add(label string, values ...float64) {
+	fmt.Fprintf(d.h, "%s:", label)
+	for _, v := range values {
+		fmt.Fprintf(d.h, "%s,", roundProbe(v))
+	}
+	d.h.Write([]byte{'\n'})
+}
+
+func (d *probeDigest) sum() string { return hex.EncodeToString(d.h.Sum(nil))[:16] }
+
+// roundProbe formats x to probeDigits significant digits; NaN and ±Inf are one token, as backends need not
+// agree on which of them an overflow gives.
+func roundProbe(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "nonfinite"
+	}
+	return strconv.FormatFloat(x, 'g', probeDigits, 64)
+}
+
+// probeModel is Behaviour's model probe.
+func probeModel(b backends.Backend, m *Model, t *Training, d *probeDigest) error {
 	probe := *t
-	probe.Steps, probe.RecordEvery, probe.Tol, probe.OnRecord, probe.BatchSize, probe.StepsPerCall = 2, 1, 0, nil, 0, 0
+	probe.Steps, probe.RecordEvery, probe.Tol, probe.OnRecord, probe.BatchSize, probe.StepsPerCall = probeSteps, 1, 0, nil, 0, 0
+	probe.DType = dtypes.Float64
+	if err := m.Validate(); err != nil {
+		return err
+	}
 	x := multilinear.New(m.Shape...)
 	rng := newRNG(20240501)
 	for i := range x.Data {
 		x.Data[i] = rng.NormFloat64() / math.Sqrt(float64(len(x.Data)))
 	}
-	run := Run{Target: x, Train: multilinear.NewMask(m.Shape...), Seed: 1}
-	// The pure-Go backend: it compiles in milliseconds where XLA takes a second, and the rounding above makes
-	// the fingerprint the same on every backend.
-	b, err := backendFor("go", false, 0)
+	train := multilinear.NewMask(m.Shape...)
+	start, err := (&Run{Seed: 1}).startParams(0, m)
 	if err != nil {
-		return "", err
+		return err
 	}
-	res, err := fitOn(b, m, &probe, run)
-	if err != nil {
-		return "", fmt.Errorf("deeptucker: fingerprinting the training's behaviour on a probe problem: %w", err)
-	}
-	h := sha256.New()
-	round := func(x float64) string { return strconv.FormatFloat(x, 'g', 7, 64) }
-	for _, rec := range res.Runs[0].Records {
-		fmt.Fprintf(h, "%d %s %s\n", rec.Step, round(rec.TrainLoss), round(rec.DataLoss))
-		for _, name := range sortedKeys(rec.Terms) {
-			fmt.Fprintf(h, "%s=%s\n", name, round(rec.Terms[name]))
+	runs := make([]Run, len(probeScales))
+	for k, s := range probeScales {
+		p := start.Clone()
+		for _, xs := range p.flat() {
+			for i := range xs {
+				xs[i] *= s
+			}
 		}
-		for _, name := range sortedKeys(rec.Extra) {
-			fmt.Fprintf(h, "%s=", name)
-			for _, v := range rec.Extra[name] {
-				fmt.Fprintf(h, "%s,", round(v))
+		runs[k] = Run{Target: x, Train: train, Seed: 1, Start: p}
+	}
+	// One Fit for all starts; a model too large for that in memory is probed a start at a time (the same values:
+	// batched runs equal runs alone).
+	batch := len(runs)
+	if checkMemory(m, &probe, batch) != nil {
+		batch = 1
+	}
+	var results []RunResult
+	for first := 0; first < len(runs); first += batch {
+		res, err := fitOn(b, m, &probe, runs[first:first+batch]...)
+		if err != nil && !errors.Is(err, ErrDiverged) {
+			return err
+		}
+		results = append(results, res.Runs...)
+	}
+	for k, r := range results {
+		label := "scale " + roundProbe(probeScales[k])
+		d.add(label+" diverged", float64(r.DivergedStep))
+		for _, rec := range r.Records {
+			d.add(fmt.Sprintf("%s step %d objective, data", label, rec.Step), rec.TrainLoss, rec.DataLoss)
+			for _, name := range sortedKeys(rec.Terms) {
+				d.add(name, rec.Terms[name])
+			}
+			for _, name := range sortedKeys(rec.Extra) {
+				d.add(name, rec.Extra[name]...)
 			}
 		}
 	}
-	for _, xs := range res.Runs[0].Params.flat() {
-		for _, v := range xs {
-			fmt.Fprintf(h, "%s,", round(v))
+	// The trained parameters of the unscaled start (probeScales[0] is 1).
+	for _, xs := range results[0].Params.flat() {
+		d.add("params", xs...)
+	}
+	return nil
+}
+
+// probeOptimizer is Behaviour's optimizer probe: opt at learning rate lr on the objective sum_j g_j(step)·x_j,
+// whose gradient is the probe's g (optimizerProbeGradients), over two variables (a vector and a matrix, for
+// optimizers that treat tensors as wholes).
+func probeOptimizer(b backends.Backend, opt Optimizer, lr float64, d *probeDigest) (err error) {
+	if err := opt.validate(); err != nil {
+		return err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	starts, grads := optimizerProbeStart(), optimizerProbeGradients()
+	ctx := context.New()
+	defer ctx.Finalize()
+	probe := ctx.In("behaviour_probe")
+	vars := make([]*context.Variable, len(starts))
+	for i, s := range starts {
+		vars[i] = probe.VariableWithValue(fmt.Sprintf("x%d", i), tensors.FromFlatDataAndDimensions(append([]float64(nil), s.values...), s.dims...))
+	}
+	o := opt.New(lr)
+	exec, err := context.NewExec(b, ctx, func(ctx *context.Context, g0, g1 *Node) {
+		g := g0.Graph()
+		loss := Add(ReduceAllSum(Mul(g0, vars[0].ValueGraph(g))), ReduceAllSum(Mul(g1, vars[1].ValueGraph(g))))
+		o.UpdateGraph(ctx, g, loss)
+	})
+	if err != nil {
+		return err
+	}
+	defer exec.Finalize()
+	for step, gs := range grads {
+		if _, err := exec.Exec(tensors.FromFlatDataAndDimensions(gs[0], starts[0].dims...), tensors.FromFlatDataAndDimensions(gs[1], starts[1].dims...)); err != nil {
+			return err
+		}
+		for i, v := range vars {
+			value, err := v.Value()
+			if err != nil {
+				return err
+			}
+			xs, err := anyToFloat64s(value)
+			if err != nil {
+				return err
+			}
+			moved := make([]float64, len(xs))
+			for j, x := range xs {
+				x0 := starts[i].values[j]
+				moved[j] = x - x0
+				if math.Abs(moved[j]) < probeRestFlush*math.Abs(x0) {
+					moved[j] = 0
+				}
+			}
+			d.add(fmt.Sprintf("optimizer step %d x%d", step+1, i), moved...)
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil))[:16], nil
+	return nil
+}
+
+// probeTensor is one of the optimizer probe's variables: its starting values and shape.
+type probeTensor struct {
+	values []float64
+	dims   []int
+}
+
+// optimizerProbeRest is how many entries of each optimizer probe variable rest (a zero gradient) away from 0,
+// where only weight decay (or anything else that pulls values) moves them.
+const optimizerProbeRest = 4
+
+// optimizerProbeStart is the optimizer probe's start: per variable, the first entries at 0 (their gradients vary),
+// the last optimizerProbeRest at ±10^k, k from -3 up.
+func optimizerProbeStart() []probeTensor {
+	starts := []probeTensor{{dims: []int{12}}, {dims: []int{3, 4}}}
+	for i := range starts {
+		starts[i].values = make([]float64, prod(starts[i].dims))
+		n := len(starts[i].values)
+		for k := range optimizerProbeRest {
+			v := math.Pow10(k - 3 + 2*i)
+			if k%2 == 1 {
+				v = -v
+			}
+			starts[i].values[n-optimizerProbeRest+k] = v
+		}
+	}
+	return starts
+}
+
+// optimizerProbeGradients are the optimizer probe's gradients, per step and variable: entry j of the moving
+// entries has a typical magnitude 10^e_j, e_j from -14 to 3 across the entries, varied by a factor up to 100
+// either way from step to step, and one step in four a jump to any magnitude in that range; mostly positive, so
+// that momentum accumulates. Resting entries get 0. Seeded: the same on every machine.
+func optimizerProbeGradients() [][2][]float64 {
+	starts := optimizerProbeStart()
+	moving := 0
+	for _, s := range starts {
+		moving += len(s.values) - optimizerProbeRest
+	}
+	rng := newRNG(20240502)
+	out := make([][2][]float64, optimizerProbeSteps)
+	for step := range out {
+		j := 0
+		for i, s := range starts {
+			g := make([]float64, len(s.values))
+			for k := range len(s.values) - optimizerProbeRest {
+				e := -14 + (17*j)/(moving-1) + rng.IntN(5) - 2
+				if rng.IntN(4) == 0 {
+					e = -14 + rng.IntN(18)
+				}
+				g[k] = math.Pow10(e) * (1 + rng.Float64())
+				if rng.IntN(4) == 0 {
+					g[k] = -g[k]
+				}
+				j++
+			}
+			out[step][i] = g
+		}
+	}
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -13,7 +13,9 @@
 // terms and diagnostics, and a behavioural fingerprint of those functions), the run (seed, init std, learning
 // rate), and SHA-256 fingerprints of its data, masks and starting parameters. Each row carries that spec as
 // readable JSON. Change any of it and exactly the runs it touches train again; an unchanged re-run trains
-// nothing. Figures and tables read the outcomes of the runs their cell asks for, never other rows of the file.
+// nothing. Functions enter by name and by that fingerprint, which sees most edits made under an unchanged name
+// but not all (not one acting only after its first steps, such as a decay schedule; see deeptucker.Behaviour):
+// rename an optimizer, term or diagnostic whenever you change what it does. Figures and tables read the outcomes of the runs their cell asks for, never other rows of the file.
 // Delete the folder to start afresh.
 //
 // # Shards

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"testing"
 
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+
 	"github.com/deeptucker/deeptucker/datasets"
 	dt "github.com/deeptucker/deeptucker/deeptucker"
 	"github.com/deeptucker/deeptucker/deeptucker/results"
@@ -144,6 +147,17 @@ func TestChangedSettingsRetrainExactlyWhatTheyTouch(t *testing.T) {
 			term.Fn = dt.L1Core(5e-3).Fn
 			s.training = func() *dt.TrainingBuilder { return dt.NewTraining().Adam(0.01).AddTerm(term).Steps(6).RecordEvery(3) }
 		}, 4},
+		// An optimizer and a term edited under their names: the first change of each pair brings the name in,
+		// the second edits a setting the name does not say (beta2, which Adam's first steps barely show; a
+		// hinge's threshold, above the norm at the start).
+		{"rmsprop", func(s *setup) { s.training = func() *dt.TrainingBuilder { return rmsprop(0.999) } }, 4},
+		{"rmsprop's beta2 under the same name", func(s *setup) {
+			s.training = func() *dt.TrainingBuilder { return rmsprop(0.9999) }
+		}, 4},
+		{"hinge term", func(s *setup) { s.training = func() *dt.TrainingBuilder { return withHinge(5) } }, 4},
+		{"hinge term's threshold under the same name", func(s *setup) {
+			s.training = func() *dt.TrainingBuilder { return withHinge(50) }
+		}, 4},
 		{"one seed", func(s *setup) { s.seeds = []uint64{1, 3} }, 2},
 		{"learning rate", func(s *setup) { s.lr = 0.02 }, 4},
 		{"one data entry", func(s *setup) {
@@ -166,6 +180,23 @@ func TestChangedSettingsRetrainExactlyWhatTheyTouch(t *testing.T) {
 	if n := base.train(t, nb); n != 0 {
 		t.Errorf("back to the base settings trained %d runs, want 0", n)
 	}
+}
+
+// rmsprop is the base training with GoMLX's RMSProp under a name that does not say its beta2.
+func rmsprop(beta2 float64) *dt.TrainingBuilder {
+	opt := dt.NewOptimizer("rmsprop", func(lr float64) optimizers.Interface {
+		return optimizers.RMSProp().LearningRate(lr).Betas(0.9, beta2).Done()
+	})
+	return dt.NewTraining().Optimizer(opt, 0.01).Steps(6).RecordEvery(3)
+}
+
+// withHinge is the base training with the term max(0, ||G||^2 - c) under a name that does not say c.
+func withHinge(c float64) *dt.TrainingBuilder {
+	term := dt.Term{Name: "core-norm-hinge", Fn: func(v *dt.Vars) *Node {
+		sq := dt.PerRun(Square(v.Core))
+		return Max(AddScalar(sq, -c), ZerosLike(sq))
+	}}
+	return dt.NewTraining().Adam(0.01).AddTerm(term).Steps(6).RecordEvery(3)
 }
 
 func decode(t *testing.T, raw []byte) Outcome {

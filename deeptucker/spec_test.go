@@ -1,0 +1,227 @@
+package deeptucker
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+
+	"github.com/deeptucker/deeptucker/deeptucker/internal/xlatest"
+	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
+)
+
+// behaviourOf is Behaviour, failing the test on error.
+func behaviourOf(t *testing.T, m *Model, b *TrainingBuilder) string {
+	t.Helper()
+	start := time.Now()
+	fp, err := Behaviour(m, mustTraining(t, b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("fingerprint %s in %v", fp, time.Since(start).Round(time.Millisecond))
+	return fp
+}
+
+// sameNamed returns an optimizer under one fixed name whatever its settings: what a notebook does when a
+// hyper-parameter is edited in its constructor and not in its name.
+func sameNamed(fn func(lr float64) optimizers.Interface) Optimizer {
+	return NewOptimizer("my-optimizer", fn)
+}
+
+// TestBehaviourSeesOptimizerEditsUnderTheSameName: editing a hyper-parameter of an optimizer whose name stays the
+// same changes the fingerprint, beta2 included (with bias correction Adam's first step does not depend on it, and
+// its second barely), for Adam and RMSProp; so does a change that starts acting a few steps in.
+func TestBehaviourSeesOptimizerEditsUnderTheSameName(t *testing.T) {
+	m := mustModel(t, NewModel(10, 10, 10).Depth(2).InitStd(0.05)) // notebook 06's
+	fp := func(fn func(lr float64) optimizers.Interface) string {
+		return behaviourOf(t, m, NewTraining().Optimizer(sameNamed(fn), 1e-3).Steps(100))
+	}
+	adam := func(beta1, beta2, eps, wd float64) func(lr float64) optimizers.Interface {
+		return func(lr float64) optimizers.Interface {
+			return optimizers.Adam().LearningRate(lr).Betas(beta1, beta2).Epsilon(eps).WeightDecay(wd).Done()
+		}
+	}
+	backoff := func(steps int) func(lr float64) optimizers.Interface {
+		return func(lr float64) optimizers.Interface {
+			return optimizers.Adam().LearningRate(lr).WithBackoffSteps(steps).Done()
+		}
+	}
+	rmsprop := func(beta2 float64) func(lr float64) optimizers.Interface {
+		return func(lr float64) optimizers.Interface {
+			return optimizers.RMSProp().LearningRate(lr).Betas(0.9, beta2).Done()
+		}
+	}
+	base := fp(adam(0.9, 0.999, 1e-8, 0))
+	if again := fp(adam(0.9, 0.999, 1e-8, 0)); again != base {
+		t.Fatalf("the same optimizer built twice: fingerprints %s and %s", base, again)
+	}
+	for _, c := range []struct {
+		name string
+		fn   func(lr float64) optimizers.Interface
+	}{
+		{"adam beta2 0.9999", adam(0.9, 0.9999, 1e-8, 0)},
+		{"adam beta2 0.99", adam(0.9, 0.99, 1e-8, 0)},
+		{"adam beta1 0.8", adam(0.8, 0.999, 1e-8, 0)},
+		{"adam epsilon 1e-7", adam(0.9, 0.999, 1e-7, 0)},
+		{"adam epsilon 1e-9", adam(0.9, 0.999, 1e-9, 0)},
+		{"adamw 1e-4", adam(0.9, 0.999, 1e-8, 1e-4)},
+		{"adam backoff 4", backoff(4)},
+	} {
+		if got := fp(c.fn); got == base {
+			t.Errorf("%s under the same name: the fingerprint did not change (%s)", c.name, got)
+		}
+	}
+	// A change that acts only after the second step: no step for 2, then for 4 steps.
+	if a, b := fp(backoff(2)), fp(backoff(4)); a == b {
+		t.Errorf("Adam's back-off 2 -> 4 steps under the same name: the fingerprint did not change (%s)", a)
+	}
+	// GoMLX's defaults but beta2, as notebook 06 builds it.
+	def := func(beta2 float64) func(lr float64) optimizers.Interface {
+		return func(lr float64) optimizers.Interface {
+			return optimizers.Adam().LearningRate(lr).Betas(0.9, beta2).Done()
+		}
+	}
+	if a, b := fp(def(0.999)), fp(def(0.9999)); a == b {
+		t.Errorf("GoMLX Adam beta2 0.999 -> 0.9999 under the same name: the fingerprint did not change (%s)", a)
+	}
+	rms := fp(rmsprop(0.999))
+	if again := fp(rmsprop(0.999)); again != rms {
+		t.Fatalf("the same RMSProp built twice: fingerprints %s and %s", rms, again)
+	}
+	if got := fp(rmsprop(0.9999)); got == rms {
+		t.Errorf("RMSProp beta2 0.999 -> 0.9999 under the same name: the fingerprint did not change (%s)", got)
+	}
+}
+
+// TestBehaviourLimit pins what Behaviour's documentation says it cannot see: a change that acts only after the
+// optimizer probe's steps leaves the fingerprint as it was (rename the optimizer when you make one).
+func TestBehaviourLimit(t *testing.T) {
+	m := mustModel(t, NewModel(6, 5, 4).Depth(2).InitStd(0.1))
+	fp := func(steps int) string {
+		return behaviourOf(t, m, NewTraining().Optimizer(sameNamed(func(lr float64) optimizers.Interface {
+			return optimizers.Adam().LearningRate(lr).WithBackoffSteps(steps).Done()
+		}), 1e-3).Steps(100))
+	}
+	if a, b := fp(optimizerProbeSteps+4), fp(optimizerProbeSteps+40); a != b {
+		t.Errorf("back-off beyond the probe's %d steps changed the fingerprint (%s, %s): update Behaviour's documentation",
+			optimizerProbeSteps, a, b)
+	}
+}
+
+// hinge is the term max(0, ||G||^2 - c) under a name that does not say c.
+func hinge(c float64) Term {
+	return Term{Name: "core-norm-hinge", Fn: func(v *Vars) *Node {
+		sq := PerRun(Square(v.Core))
+		return Max(AddScalar(sq, -c), ZerosLike(sq))
+	}}
+}
+
+// TestBehaviourSeesTermEditsUnderTheSameName: a term edited under its old name changes the fingerprint even where
+// it is zero at the probe's starting point (a hinge whose threshold moved); the same term built twice does not.
+func TestBehaviourSeesTermEditsUnderTheSameName(t *testing.T) {
+	m := mustModel(t, NewModel(6, 5, 4).Depth(2).InitStd(0.1))
+	fp := func(term Term) string { return behaviourOf(t, m, NewTraining().Adam(1e-3).AddTerm(term).Steps(100)) }
+	five := fp(hinge(5))
+	if again := fp(hinge(5)); again != five {
+		t.Fatalf("the same term built twice: fingerprints %s and %s", five, again)
+	}
+	if fifty := fp(hinge(50)); fifty == five {
+		t.Errorf("hinge threshold 5 -> 50 under the same name: the fingerprint did not change (%s)", fifty)
+	}
+	if l1 := fp(Term{Name: "core-norm-hinge", Fn: L1Core(1e-3).Fn}); l1 == five {
+		t.Errorf("another function under the same name: the fingerprint did not change (%s)", l1)
+	}
+}
+
+// TestBehaviourStableAcrossArithmetic: the fingerprint is of what the functions compute, not of the last bits of
+// how: two computations of the same training that agree to rounding (closed-form against autodiff gradients,
+// which sum in other orders; float32 against float64, both keyed apart in TrainingSpec) give the same
+// fingerprint, so a key computed on another machine (another CPU's fused multiply-adds, another backend) finds
+// the stored run.
+func TestBehaviourStableAcrossArithmetic(t *testing.T) {
+	m := mustModel(t, NewModel(6, 5, 4).Depth(2).InitStd(0.1))
+	for name, base := range map[string]func() *TrainingBuilder{
+		"adam":       func() *TrainingBuilder { return NewTraining().Adam(1e-3).Steps(100) },
+		"gd+l1":      func() *TrainingBuilder { return NewTraining().GradientDescent(0.05).AddTerm(L1Core(1e-3)).Steps(100) },
+		"keras-adam": func() *TrainingBuilder { return NewTraining().Optimizer(KerasAdam(0.9, 0.999, 1e-7), 1e-3).Steps(100) },
+	} {
+		closed := behaviourOf(t, m, base())
+		if auto := behaviourOf(t, m, base().Autodiff()); auto != closed {
+			t.Errorf("%s: closed-form gradients give %s, autodiff %s", name, closed, auto)
+		}
+		if f32 := behaviourOf(t, m, base().Float32()); f32 != closed {
+			t.Errorf("%s: float64 gives %s, float32 %s", name, closed, f32)
+		}
+	}
+}
+
+// TestBehaviourWithLittleMemory: a model whose probe starts do not fit in memory together is probed one start at a
+// time, with the same fingerprint.
+func TestBehaviourWithLittleMemory(t *testing.T) {
+	m := mustModel(t, NewModel(6, 5, 4).Depth(2).InitStd(0.1))
+	together := behaviourOf(t, m, NewTraining().Adam(1e-3).AddTerm(L1Core(1e-3)).Steps(100))
+	device, host := memoryNeed(m, mustTraining(t, NewTraining()), 2)
+	if alone := behaviourOf(t, m, NewTraining().Adam(1e-3).AddTerm(L1Core(1e-3)).Steps(100).MemoryLimit(int64(device+host))); alone != together {
+		t.Errorf("probed one start at a time: %s, all together: %s", alone, together)
+	}
+}
+
+// TestBehaviourSameOnXLA: the probes give the fingerprint on XLA's CPU plugin that they give on the pure-Go
+// backend (Behaviour always runs them on the latter; this is what the rounding buys). Skipped without the plugin.
+func TestBehaviourSameOnXLA(t *testing.T) {
+	xla := xlatest.CPUDevices(t, 1)
+	goBackend, err := backendFor("go", false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mustModel(t, NewModel(6, 5, 4).Depth(2).InitStd(0.1))
+	for name, b := range map[string]*TrainingBuilder{
+		"adam":          NewTraining().Adam(1e-3),
+		"gd+hinge":      NewTraining().GradientDescent(0.05).AddTerm(hinge(5)),
+		"keras-adam+l1": NewTraining().Optimizer(KerasAdam(0.9, 0.999, 1e-7), 1e-3).AddTerm(L1Core(1e-3)),
+	} {
+		tr := mustTraining(t, b.Steps(100))
+		onGo, err := behaviourOn(goBackend, m, tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		onXLA, err := behaviourOn(xla, m, tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if onGo != onXLA {
+			t.Errorf("%s: fingerprint %s on the pure-Go backend, %s on XLA CPU", name, onGo, onXLA)
+		}
+	}
+}
+
+// TestSpecOfInitPanicIsAnError: an init scheme whose Draw panics makes SpecOf return an error naming the scheme,
+// as Fit does, not a panic.
+func TestSpecOfInitPanicIsAnError(t *testing.T) {
+	boom := InitScheme{Name: "exploding-init", Draw: func(*Model, uint64, float64) (*Params, error) {
+		panic(errors.New("boom"))
+	}}
+	m := mustModel(t, NewModel(4, 3, 2).Init(boom, 0.1))
+	tr := mustTraining(t, NewTraining().Steps(2))
+	x := multilinear.New(4, 3, 2)
+	run := Run{Target: x, Train: multilinear.NewMask(4, 3, 2), Seed: 1}
+	var err error
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("SpecOf panicked: %v", r)
+			}
+		}()
+		_, err = SpecOf(m, tr, "behaviour", run)
+	}()
+	t.Logf("SpecOf: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "exploding-init") || !strings.Contains(err.Error(), "boom") {
+		t.Errorf("SpecOf: got error %v, want one naming the init scheme and its panic", err)
+	}
+	if _, err := Fit(m, tr, run); err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Errorf("Fit: got error %v, want one naming the panic", err)
+	}
+}
