@@ -35,6 +35,9 @@ type Optimizer struct {
 	// is not. Fit then trains all of a model's parameters as one flat vector, which is faster for small models
 	// and changes nothing such an update computes. False, the safe default, keeps one variable per tensor.
 	Elementwise bool
+	// builtin marks this package's optimizers (Adam, KerasAdam, GradientDescent): their names hold every
+	// hyper-parameter, so Behaviour need not probe them.
+	builtin bool
 }
 
 func (o Optimizer) String() string { return o.Name }
@@ -85,6 +88,7 @@ func Adam(beta1, beta2, epsilon float64) Optimizer {
 			return optimizers.Adam().LearningRate(lr).Betas(beta1, beta2).Epsilon(epsilon).Done()
 		},
 		Elementwise: true,
+		builtin:     true,
 	}
 }
 
@@ -99,6 +103,7 @@ func KerasAdam(beta1, beta2, epsilon float64) Optimizer {
 			return kerasadam.New().LearningRate(lr).Betas(beta1, beta2).Epsilon(epsilon).Done()
 		},
 		Elementwise: true,
+		builtin:     true,
 	}
 }
 
@@ -120,7 +125,7 @@ func takesPerRunRates(o Optimizer) (ok bool) {
 // GradientDescent is plain gradient descent with a constant step, θ ← θ − lr·∇L, the theory's setting. It
 // takes per-run learning rates in one graph.
 func GradientDescent() Optimizer {
-	return Optimizer{Name: "gd", New: func(lr float64) optimizers.Interface { return &gradientDescent{rate: lr} }, Elementwise: true}
+	return Optimizer{Name: "gd", New: func(lr float64) optimizers.Interface { return &gradientDescent{rate: lr} }, Elementwise: true, builtin: true}
 }
 
 // gradientDescent is θ ← θ − lr·g, with lr a constant or, when rates is set, each run's own rate ([M],

@@ -193,6 +193,11 @@ func hashMask(h hash.Hash, m *multilinear.Mask) {
 // the gradient of a term whose value is unchanged, leaves the fingerprint as it was. When you change a function
 // in such a way, rename it (Optimizer.Name, Term.Name, Diagnostic.Name): the name is part of the key. (An init
 // scheme needs no probe: RunSpec.Start hashes the parameters it draws.)
+//
+// A training with no function of the user's (one of this package's optimizers, Adam, KerasAdam or
+// GradientDescent, whose names hold every hyper-parameter, and no terms, data term or diagnostics) has nothing
+// a name could hide: its fingerprint stays the two-step probe of SpecVersion 3 (basicBehaviour), so results
+// stored under it keep their keys.
 func Behaviour(m *Model, t *Training) (string, error) {
 	// The pure-Go backend: it compiles in milliseconds where XLA takes a second, and the rounding makes the
 	// fingerprint the same on every backend.
@@ -200,7 +205,51 @@ func Behaviour(m *Model, t *Training) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if t.Optimizer.builtin && len(t.Terms) == 0 && t.DataTerm == nil && len(t.Diagnostics) == 0 {
+		return basicBehaviour(b, m, t)
+	}
 	return behaviourOn(b, m, t)
+}
+
+// basicBehaviour is the fingerprint of SpecVersion 3: two steps from the init draw (seed 1) on the probe
+// problem, in the training's dtype, the records and the final parameters rounded to 7 significant digits.
+func basicBehaviour(b backends.Backend, m *Model, t *Training) (string, error) {
+	probe := *t
+	probe.Steps, probe.RecordEvery, probe.Tol, probe.OnRecord, probe.BatchSize, probe.StepsPerCall = 2, 1, 0, nil, 0, 0
+	res, err := fitOn(b, m, &probe, Run{Target: probeTarget(m), Train: multilinear.NewMask(m.Shape...), Seed: 1})
+	if err != nil {
+		return "", fmt.Errorf("deeptucker: fingerprinting the training's behaviour on a probe problem: %w", err)
+	}
+	h := sha256.New()
+	round := func(x float64) string { return strconv.FormatFloat(x, 'g', 7, 64) }
+	for _, rec := range res.Runs[0].Records {
+		fmt.Fprintf(h, "%d %s %s\n", rec.Step, round(rec.TrainLoss), round(rec.DataLoss))
+		for _, name := range sortedKeys(rec.Terms) {
+			fmt.Fprintf(h, "%s=%s\n", name, round(rec.Terms[name]))
+		}
+		for _, name := range sortedKeys(rec.Extra) {
+			fmt.Fprintf(h, "%s=", name)
+			for _, v := range rec.Extra[name] {
+				fmt.Fprintf(h, "%s,", round(v))
+			}
+		}
+	}
+	for _, xs := range res.Runs[0].Params.flat() {
+		for _, v := range xs {
+			fmt.Fprintf(h, "%s,", round(v))
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// probeTarget is the probes' target: seeded Gaussian entries of unit total norm on average.
+func probeTarget(m *Model) *multilinear.Tensor {
+	x := multilinear.New(m.Shape...)
+	rng := newRNG(20240501)
+	for i := range x.Data {
+		x.Data[i] = rng.NormFloat64() / math.Sqrt(float64(len(x.Data)))
+	}
+	return x
 }
 
 // behaviourOn is Behaviour on a given backend.
@@ -263,11 +312,7 @@ func probeModel(b backends.Backend, m *Model, t *Training, d *probeDigest) error
 	if err := m.Validate(); err != nil {
 		return err
 	}
-	x := multilinear.New(m.Shape...)
-	rng := newRNG(20240501)
-	for i := range x.Data {
-		x.Data[i] = rng.NormFloat64() / math.Sqrt(float64(len(x.Data)))
-	}
+	x := probeTarget(m)
 	train := multilinear.NewMask(m.Shape...)
 	start, err := (&Run{Seed: 1}).startParams(0, m)
 	if err != nil {
@@ -321,7 +366,7 @@ func probeModel(b backends.Backend, m *Model, t *Training, d *probeDigest) error
 // whose gradient is the probe's g (optimizerProbeGradients), over two variables (a vector and a matrix, for
 // optimizers that treat tensors as wholes).
 func probeOptimizer(b backends.Backend, opt Optimizer, lr float64, d *probeDigest) (err error) {
-	if err := opt.validate(); err != nil {
+	if err := opt.validate(lr); err != nil {
 		return err
 	}
 	defer func() {
