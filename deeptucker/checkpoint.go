@@ -1,6 +1,7 @@
 package deeptucker
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -397,7 +398,17 @@ func (s *session) optimizerState() ([][]StateVar, error) {
 			out[i] = append(out[i], s.splitState(sv)...)
 		}
 	}
+	for _, states := range out { // the context's variables come in no fixed order: a checkpoint's list has one
+		sortStates(states)
+	}
 	return out, nil
+}
+
+// sortStates orders optimizer state by scope and name.
+func sortStates(states []StateVar) {
+	slices.SortFunc(states, func(a, b StateVar) int {
+		return cmp.Or(strings.Compare(a.Scope, b.Scope), strings.Compare(a.Name, b.Name))
+	})
 }
 
 func typedTensor(dtype dtypes.DType, values []float64, dims []int) (*tensors.Tensor, error) {

@@ -1,6 +1,7 @@
 package deeptucker
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -256,4 +257,37 @@ func TestChunkOffTheRecordGridEqualsOneRun(t *testing.T) {
 		t.Errorf("chunks converged at %d then %d, the long run at %d", first.ConvergedStep, second.ConvergedStep, long.ConvergedStep)
 	}
 	sameBits(t, "W after the chunks", long.W.Data, second.W.Data)
+}
+
+// TestCheckpointStateOrderDoesNotChangeTheKey: a checkpoint lists its optimizer state by scope and name, and a
+// list in another order (a hand-edited checkpoint) keys the resumed run the same. Negative control: changing
+// one state value changes the key.
+func TestCheckpointStateOrderDoesNotChangeTheKey(t *testing.T) {
+	m, run := checkpointProblem(t)
+	tr := tolTraining(t, 0, 20)
+	cp := mustFit(t, m, tr, run).Runs[0].Checkpoint
+	if !slices.IsSortedFunc(cp.State, func(a, b StateVar) int {
+		return cmp.Or(strings.Compare(a.Scope, b.Scope), strings.Compare(a.Name, b.Name))
+	}) {
+		t.Errorf("the checkpoint's state is not in scope/name order")
+	}
+	key := func(c *Checkpoint) string {
+		r := run
+		r.Resume = c
+		specs, err := SpecOf(m, tr, "b", r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return specs[0].Start
+	}
+	reversed := cloneCheckpoint(cp)
+	slices.Reverse(reversed.State)
+	if key(reversed) != key(cp) {
+		t.Error("the same state in another order gives another key")
+	}
+	changed := cloneCheckpoint(cp)
+	changed.State[0].Values[0] += 1
+	if key(changed) == key(cp) {
+		t.Error("another state value gives the same key")
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -110,7 +111,9 @@ func SpecOf(m *Model, t *Training, behaviour string, runs ...Run) ([]RunSpec, er
 			// found under the new meaning.
 			fmt.Fprintf(h, "resume step=%d converged=%d frozen=%d tol=%g optimizer=%s dtype=%s\n",
 				c.Step, c.ConvergedStep, c.resumedConvergedStep(t.Tol), c.Tol, c.Optimizer, c.DType)
-			for _, sv := range c.State {
+			states := slices.Clone(c.State) // in a fixed order, so that one checkpoint has one key
+			sortStates(states)
+			for _, sv := range states {
 				fmt.Fprintf(h, "%s/%s %v %v %s\n", sv.Scope, sv.Name, sv.PerRun, sv.Shape, sv.DType)
 				hashFloats(h, sv.Values)
 			}
