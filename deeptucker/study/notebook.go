@@ -41,7 +41,17 @@ func Open(name string) (*Notebook, error) {
 	if err != nil {
 		return nil, err
 	}
-	runs, err := results.OpenMemo[RunKey, Outcome](filepath.Join(dir, shard.File("runs.jsonl")), outcomeSchema)
+	path := filepath.Join(dir, shard.File("runs.jsonl"))
+	if !shard.Whole() {
+		// The shard's own file, empty until it trains a run: it marks that the shard ran, for Merge, also when
+		// every run it owns was stored already.
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("study: shard %s of notebook %s cannot create its runs file: %w", shard, name, err)
+		}
+		f.Close()
+	}
+	runs, err := results.OpenMemo[RunKey, Outcome](path, outcomeSchema)
 	if err != nil {
 		return nil, err
 	}

@@ -74,6 +74,13 @@ func TestShardReadsTheStoreAndHandsBackNoPlaceholders(t *testing.T) {
 		t.Fatalf("shard 0/2 over the whole store: %d outcomes, %+v, %v; want the 8 stored, none trained", len(outs), plan, err)
 	}
 	realOutcomes(t, "shard over the whole store", outs, jobs)
+	// The other shard also has nothing to train; both ran, so they merge (into the same store).
+	if _, plan, err := openAs(t, "1/2").Train(tr, jobs, Options{}); err != nil || plan.ToTrain != 0 {
+		t.Fatalf("shard 1/2 over the whole store: %+v %v", plan, err)
+	}
+	if err := openAs(t, "").Merge(2); err != nil {
+		t.Errorf("merging shards that trained nothing: %v", err)
+	}
 
 	// A fresh folder: shard 0/2 has only its own runs.
 	t.Setenv(results.ResultsEnv, t.TempDir())
