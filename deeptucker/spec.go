@@ -170,7 +170,7 @@ func hashMask(h hash.Hash, m *multilinear.Mask) {
 
 // Behaviour fingerprints what a Training's functions do, beyond their names, so that a function edited under its
 // old name still changes the results key. It runs two probes on the pure-Go backend, whatever GOMLX_BACKEND
-// says, in float64 whatever Training.DType says (the dtype is keyed apart, in TrainingSpec):
+// says, in the training's dtype (functions written for float32 run as in Fit):
 //
 //   - the model probe trains the model for probeSteps steps on a fixed probe problem (a seeded target, every
 //     entry observed) from the init scheme's draw (seed 1) scaled by each of probeScales (every parameter
@@ -261,7 +261,7 @@ func behaviourOn(b backends.Backend, m *Model, t *Training) (string, error) {
 	if err := probeModel(b, m, t, d); err != nil {
 		return "", fmt.Errorf("deeptucker: fingerprinting the training's behaviour on a probe problem: %w", err)
 	}
-	if err := probeOptimizer(b, t.Optimizer, t.LearningRate, d); err != nil {
+	if err := probeOptimizer(b, t.Optimizer, t.LearningRate, t.DType, d); err != nil {
 		return "", fmt.Errorf("deeptucker: fingerprinting optimizer %q on a probe problem: %w", t.Optimizer.Name, err)
 	}
 	return d.sum(), nil
@@ -311,7 +311,6 @@ func roundProbe(x float64) string {
 func probeModel(b backends.Backend, m *Model, t *Training, d *probeDigest) error {
 	probe := *t
 	probe.Steps, probe.RecordEvery, probe.Tol, probe.OnRecord, probe.BatchSize, probe.StepsPerCall = probeSteps, 1, 0, nil, 0, 0
-	probe.DType = dtypes.Float64
 	if err := m.Validate(); err != nil {
 		return err
 	}
@@ -368,7 +367,7 @@ func probeModel(b backends.Backend, m *Model, t *Training, d *probeDigest) error
 // probeOptimizer is Behaviour's optimizer probe: opt at learning rate lr on the objective sum_j g_j(step)·x_j,
 // whose gradient is the probe's g (optimizerProbeGradients), over two variables (a vector and a matrix, for
 // optimizers that treat tensors as wholes).
-func probeOptimizer(b backends.Backend, opt Optimizer, lr float64, d *probeDigest) (err error) {
+func probeOptimizer(b backends.Backend, opt Optimizer, lr float64, dtype dtypes.DType, d *probeDigest) (err error) {
 	if err := opt.validate(lr); err != nil {
 		return err
 	}
@@ -383,7 +382,7 @@ func probeOptimizer(b backends.Backend, opt Optimizer, lr float64, d *probeDiges
 	probe := ctx.In("behaviour_probe")
 	vars := make([]*context.Variable, len(starts))
 	for i, s := range starts {
-		vars[i] = probe.VariableWithValue(fmt.Sprintf("x%d", i), tensors.FromFlatDataAndDimensions(append([]float64(nil), s.values...), s.dims...))
+		vars[i] = probe.VariableWithValue(fmt.Sprintf("x%d", i), probeValues(dtype, s.values, s.dims))
 	}
 	o := opt.New(lr)
 	exec, err := context.NewExec(b, ctx, func(ctx *context.Context, g0, g1 *Node) {
@@ -396,7 +395,7 @@ func probeOptimizer(b backends.Backend, opt Optimizer, lr float64, d *probeDiges
 	}
 	defer exec.Finalize()
 	for step, gs := range grads {
-		if _, err := exec.Exec(tensors.FromFlatDataAndDimensions(gs[0], starts[0].dims...), tensors.FromFlatDataAndDimensions(gs[1], starts[1].dims...)); err != nil {
+		if _, err := exec.Exec(probeValues(dtype, gs[0], starts[0].dims), probeValues(dtype, gs[1], starts[1].dims)); err != nil {
 			return err
 		}
 		for i, v := range vars {
@@ -411,6 +410,9 @@ func probeOptimizer(b backends.Backend, opt Optimizer, lr float64, d *probeDiges
 			moved := make([]float64, len(xs))
 			for j, x := range xs {
 				x0 := starts[i].values[j]
+				if dtype == dtypes.Float32 {
+					x0 = float64(float32(x0)) // the start as the variable holds it
+				}
 				moved[j] = x - x0
 				if math.Abs(moved[j]) < probeRestFlush*math.Abs(x0) {
 					moved[j] = 0
@@ -420,6 +422,18 @@ func probeOptimizer(b backends.Backend, opt Optimizer, lr float64, d *probeDiges
 		}
 	}
 	return nil
+}
+
+// probeValues is a probe tensor in the training's dtype (float32 or float64).
+func probeValues(dtype dtypes.DType, values []float64, dims []int) *tensors.Tensor {
+	if dtype == dtypes.Float32 {
+		f := make([]float32, len(values))
+		for i, v := range values {
+			f[i] = float32(v)
+		}
+		return tensors.FromFlatDataAndDimensions(f, dims...)
+	}
+	return tensors.FromFlatDataAndDimensions(append([]float64(nil), values...), dims...)
 }
 
 // probeTensor is one of the optimizer probe's variables: its starting values and shape.
