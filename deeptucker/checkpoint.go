@@ -51,7 +51,9 @@ type StateVar struct {
 }
 
 func (c *Checkpoint) check(m *Model, t *Training) error {
-	if c.Step <= 0 {
+	// Step 0 is a run that stopped at its first record, within the tolerance: it trained nothing and has no
+	// optimizer state yet, and resumes as such (frozen at the same Tol, from a fresh state at a lower one).
+	if c.Step < 0 || c.Step == 0 && (c.ConvergedStep != 0 || len(c.State) > 0) {
 		return fmt.Errorf("deeptucker: a checkpoint at step %d has nothing to resume; use Run.Start for parameters", c.Step)
 	}
 	if c.Step > maxSteps || t.Steps > maxSteps-c.Step {
@@ -64,7 +66,7 @@ func (c *Checkpoint) check(m *Model, t *Training) error {
 			"nor a step in 0..%d: it is corrupt; resume from an intact checkpoint or start from its Params with Run.Start",
 			c.Step, c.ConvergedStep, c.Step)
 	}
-	if c.Tol < 0 || math.IsNaN(c.Tol) {
+	if !(c.Tol >= 0) || math.IsInf(c.Tol, 0) {
 		return fmt.Errorf("deeptucker: the checkpoint's Tol is %g, not a tolerance (>= 0): it is corrupt; resume from an intact "+
 			"checkpoint or start from its Params with Run.Start", c.Tol)
 	}
@@ -299,6 +301,9 @@ func (s *session) checkRestoredState(g *Graph) {
 			panic(fmt.Sprintf("deeptucker: the checkpoint's optimizer state %s is not read by optimizer %s, which would "+
 				"restart it; resume with the optimizer that saved the checkpoint, or restart it with Run.Start", v.ScopeAndName(), s.training.Optimizer.Name))
 		}
+	}
+	if s.startStep == 0 {
+		return // checkpoints of runs that trained nothing: a fresh state is theirs
 	}
 	for v := range s.ctx.IterVariables() {
 		if isOptimizerState(v) && v.InUseByGraph(g) && !restored[v] {

@@ -291,3 +291,22 @@ func TestCheckpointStateOrderDoesNotChangeTheKey(t *testing.T) {
 		t.Error("another state value gives the same key")
 	}
 }
+
+// TestResumeRunConvergedAtStart: a run already within the tolerance at step 0 trains nothing; its checkpoint
+// (step 0, no optimizer state) resumes frozen at the same Tol, and at Tol 0 continues exactly as the one run
+// at Tol 0 from the same start.
+func TestResumeRunConvergedAtStart(t *testing.T) {
+	m, run := checkpointProblem(t)
+	first := mustFit(t, m, tolTraining(t, 1e9, 100), run).Runs[0]
+	cp := first.Checkpoint
+	if first.ConvergedStep != 0 || cp == nil || cp.Step != 0 {
+		t.Fatalf("converged at %d, checkpoint %+v; want a step-0 checkpoint", first.ConvergedStep, cp)
+	}
+	r := run
+	r.Resume = cp
+	same := mustFit(t, m, tolTraining(t, 1e9, 100), r).Runs[0]
+	sameBits(t, "frozen W", first.W.Data, same.W.Data)
+	long := mustFit(t, m, tolTraining(t, 0, 100), run).Runs[0]
+	resumed := mustFit(t, m, tolTraining(t, 0, 100), r).Runs[0]
+	sameBits(t, "resumed at Tol 0: W", long.W.Data, resumed.W.Data)
+}
