@@ -42,6 +42,9 @@ type RunSpec struct {
 	// Start fingerprints the starting parameters (drawn, given or resumed) and, for a resumed run, the
 	// checkpoint's optimizer state and step.
 	Start string
+	// WarmStart marks a run started from given parameters (Run.Start or Run.Resume): its Outcome's Stuck is
+	// judged otherwise than a drawn start's (RunResult.Stuck), so runs stored before that rule keep other keys.
+	WarmStart bool `json:",omitempty"`
 }
 
 // ModelSpec is a Model as plain data.
@@ -64,10 +67,13 @@ type TrainingSpec struct {
 	DType           string
 	ColumnThreshold float64
 	Autodiff        bool
-	DataTerm        string   `json:",omitempty"`
-	Terms           []string `json:",omitempty"`
-	Diagnostics     []string `json:",omitempty"`
-	Behaviour       string
+	// Stopping names how Tol stops a run, when Tol > 0: "grid records", at a record on the RecordEvery grid
+	// only (runs stored before, which a record off the grid could stop, keep other keys).
+	Stopping    string   `json:",omitempty"`
+	DataTerm    string   `json:",omitempty"`
+	Terms       []string `json:",omitempty"`
+	Diagnostics []string `json:",omitempty"`
+	Behaviour   string
 }
 
 // SpecOf returns the RunSpec of each run as Fit would train it. behaviour is Behaviour(model, training),
@@ -76,6 +82,9 @@ func SpecOf(m *Model, t *Training, behaviour string, runs ...Run) ([]RunSpec, er
 	ts := TrainingSpec{Optimizer: t.Optimizer.Name, LearningRate: t.LearningRate, Steps: t.Steps, Tol: t.Tol,
 		RecordEvery: t.RecordEvery, BatchSize: t.BatchSize, BatchOrder: t.BatchOrder.String(), DType: t.DType.String(),
 		ColumnThreshold: t.ColumnThreshold, Autodiff: t.Autodiff, Behaviour: behaviour}
+	if t.Tol > 0 {
+		ts.Stopping = "grid records"
+	}
 	if t.DataTerm != nil {
 		ts.DataTerm = t.DataTerm.Name
 	}
@@ -92,7 +101,7 @@ func SpecOf(m *Model, t *Training, behaviour string, runs ...Run) ([]RunSpec, er
 			return nil, err
 		}
 		spec := RunSpec{Version: SpecVersion, Model: ms, Training: ts, Seed: r.Seed, InitStd: m.InitStd,
-			LearningRate: r.learningRate(t), Data: dataFingerprint(&r)}
+			LearningRate: r.learningRate(t), Data: dataFingerprint(&r), WarmStart: r.Start != nil || r.Resume != nil}
 		if r.InitStd > 0 {
 			spec.InitStd = r.InitStd
 		}

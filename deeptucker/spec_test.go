@@ -1,6 +1,7 @@
 package deeptucker
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -225,5 +226,36 @@ func TestSpecOfInitPanicIsAnError(t *testing.T) {
 	}
 	if _, err := Fit(m, tr, run); err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Errorf("Fit: got error %v, want one naming the panic", err)
+	}
+}
+
+// TestSpecMarksWarmStartsAndTolStopping: a warm start and a training with a Tol carry their markers in the
+// spec, so results stored under the earlier rules for Stuck and Tol are not reused; a drawn run without a Tol
+// carries neither, and its spec's JSON (hence the keys of stored runs) is as before.
+func TestSpecMarksWarmStartsAndTolStopping(t *testing.T) {
+	shape := []int{4, 3, 3}
+	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
+	train, _ := splitMask(shape, 0.7, 1)
+	m := mustModel(t, NewModel(shape...).Depth(1).InitStd(0.3))
+	drawn := Run{Target: x, Train: train, Seed: 1}
+	warm := drawn
+	warm.Start = NewParams(m)
+	for i := range warm.Start.Core.Data {
+		warm.Start.Core.Data[i] = 0.1
+	}
+	plain := mustTraining(t, NewTraining().Steps(10))
+	specs, err := SpecOf(m, plain, "b", drawn, warm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if specs[0].WarmStart || !specs[1].WarmStart || specs[0].Training.Stopping != "" {
+		t.Errorf("markers: drawn %v, warm %v, stopping %q", specs[0].WarmStart, specs[1].WarmStart, specs[0].Training.Stopping)
+	}
+	if b, _ := json.Marshal(specs[0]); strings.Contains(string(b), "WarmStart") || strings.Contains(string(b), "Stopping") {
+		t.Errorf("a drawn run without a Tol has markers in its JSON: %s", b)
+	}
+	withTol, err := SpecOf(m, mustTraining(t, NewTraining().Steps(10).Tol(1e-6)), "b", drawn)
+	if err != nil || withTol[0].Training.Stopping != "grid records" {
+		t.Errorf("Tol > 0: Stopping %q (%v)", withTol[0].Training.Stopping, err)
 	}
 }
