@@ -35,9 +35,21 @@ type Optimizer struct {
 	// is not. Fit then trains all of a model's parameters as one flat vector, which is faster for small models
 	// and changes nothing such an update computes. False, the safe default, keeps one variable per tensor.
 	Elementwise bool
-	// builtin marks this package's optimizers (Adam, KerasAdam, GradientDescent): their names hold every
-	// hyper-parameter, so Behaviour need not probe them.
-	builtin bool
+	// builtin is the code address of New as this package's constructors (Adam, KerasAdam, GradientDescent) set
+	// it: their names hold every hyper-parameter, so Behaviour need not probe them. A copy whose New was
+	// replaced no longer matches, and is probed as any optimizer of yours.
+	builtin uintptr
+}
+
+// isBuiltin reports whether o is one of this package's optimizers as its constructor made it.
+func (o Optimizer) isBuiltin() bool {
+	return o.builtin != 0 && o.New != nil && reflect.ValueOf(o.New).Pointer() == o.builtin
+}
+
+// markBuiltin records o.New's code address (see Optimizer.builtin).
+func markBuiltin(o Optimizer) Optimizer {
+	o.builtin = reflect.ValueOf(o.New).Pointer()
+	return o
 }
 
 func (o Optimizer) String() string { return o.Name }
@@ -81,30 +93,28 @@ func checkAdam(name string, beta1, beta2, epsilon float64) {
 // Adam is GoMLX's Adam (optimizers.Adam: epsilon added to the square root of the bias-corrected second
 // moment, as in PyTorch), the paper's optimizer.
 func Adam(beta1, beta2, epsilon float64) Optimizer {
-	return Optimizer{
+	return markBuiltin(Optimizer{
 		Name: fmt.Sprintf("adam(beta1=%g,beta2=%g,eps=%g)", beta1, beta2, epsilon),
 		New: func(lr float64) optimizers.Interface {
 			checkAdam("Adam", beta1, beta2, epsilon)
 			return optimizers.Adam().LearningRate(lr).Betas(beta1, beta2).Epsilon(epsilon).Done()
 		},
 		Elementwise: true,
-		builtin:     true,
-	}
+	})
 }
 
 // KerasAdam is TensorFlow/Keras' Adam (package kerasadam: epsilon added to the square root of the
 // un-bias-corrected second moment), the optimizer of the authors' code. It takes per-run learning rates in one
 // graph.
 func KerasAdam(beta1, beta2, epsilon float64) Optimizer {
-	return Optimizer{
+	return markBuiltin(Optimizer{
 		Name: fmt.Sprintf("keras-adam(beta1=%g,beta2=%g,eps=%g)", beta1, beta2, epsilon),
 		New: func(lr float64) optimizers.Interface {
 			checkAdam("KerasAdam", beta1, beta2, epsilon)
 			return kerasadam.New().LearningRate(lr).Betas(beta1, beta2).Epsilon(epsilon).Done()
 		},
 		Elementwise: true,
-		builtin:     true,
-	}
+	})
 }
 
 // takesPerRunRates reports whether the optimizer applies one learning rate per run in one graph exactly as
@@ -125,7 +135,7 @@ func takesPerRunRates(o Optimizer) (ok bool) {
 // GradientDescent is plain gradient descent with a constant step, θ ← θ − lr·∇L, the theory's setting. It
 // takes per-run learning rates in one graph.
 func GradientDescent() Optimizer {
-	return Optimizer{Name: "gd", New: func(lr float64) optimizers.Interface { return &gradientDescent{rate: lr} }, Elementwise: true, builtin: true}
+	return markBuiltin(Optimizer{Name: "gd", New: func(lr float64) optimizers.Interface { return &gradientDescent{rate: lr} }, Elementwise: true})
 }
 
 // gradientDescent is θ ← θ − lr·g, with lr a constant or, when rates is set, each run's own rate ([M],

@@ -153,7 +153,8 @@ func FromTucker(m *Model, core *multilinear.Tensor, factors []*mat.Dense) (*Para
 		return nil, fmt.Errorf("deeptucker: FromTucker needs a Tucker (non-diagonal) model, got %s", m)
 	}
 	if !multilinear.SameShape(core.Shape, m.CoreShape) {
-		return nil, fmt.Errorf("deeptucker: core shape %v does not match the model's core shape %v", core.Shape, m.CoreShape)
+		return nil, fmt.Errorf("deeptucker: core shape %v does not match the model's core shape %v (a mode of depth 0 keeps its "+
+			"full size d_n in the core: decompose with rank d_n there, or give the mode a depth)", core.Shape, m.CoreShape)
 	}
 	if len(factors) != m.Order() {
 		return nil, fmt.Errorf("deeptucker: %d factors for a model of order %d", len(factors), m.Order())

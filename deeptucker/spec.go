@@ -217,7 +217,7 @@ func Behaviour(m *Model, t *Training) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if t.Optimizer.builtin && len(t.Terms) == 0 && t.DataTerm == nil && len(t.Diagnostics) == 0 {
+	if t.Optimizer.isBuiltin() && len(t.Terms) == 0 && t.DataTerm == nil && len(t.Diagnostics) == 0 {
 		return basicBehaviour(b, m, t)
 	}
 	return behaviourOn(b, m, t)
@@ -341,8 +341,10 @@ func probeModel(b backends.Backend, m *Model, t *Training, d *probeDigest) error
 	}
 	// One Fit for all starts; a model too large for that in memory is probed a start at a time (the same values:
 	// batched runs equal runs alone).
+	// An optimizer that is not element-wise may take a norm over a stacked tensor, which would mix the starts:
+	// it too is probed a start at a time.
 	batch := len(runs)
-	if checkMemory(m, &probe, batch) != nil {
+	if checkMemory(m, &probe, batch) != nil || !t.Optimizer.Elementwise {
 		batch = 1
 	}
 	var results []RunResult

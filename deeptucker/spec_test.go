@@ -259,3 +259,21 @@ func TestSpecMarksWarmStartsAndTolStopping(t *testing.T) {
 		t.Errorf("Tol > 0: Stopping %q (%v)", withTol[0].Training.Stopping, err)
 	}
 }
+
+// TestEditedBuiltinOptimizerIsProbed: a copy of Adam(...) whose New was replaced is not fingerprinted by its
+// (unchanged) name alone: it gets the probes, so its fingerprint differs from Adam's own.
+func TestEditedBuiltinOptimizerIsProbed(t *testing.T) {
+	m := mustModel(t, NewModel(6, 5, 4).Depth(2).InitStd(0.1))
+	adam := Adam(0.9, 0.999, 1e-8)
+	edited := adam
+	edited.New = func(lr float64) optimizers.Interface {
+		return optimizers.Adam().LearningRate(lr).Betas(0.9, 0.9999).Epsilon(1e-8).Done()
+	}
+	if !adam.isBuiltin() || edited.isBuiltin() {
+		t.Fatalf("isBuiltin: Adam %v, edited copy %v", adam.isBuiltin(), edited.isBuiltin())
+	}
+	own := behaviourOf(t, m, NewTraining().Optimizer(adam, 1e-3).Steps(10))
+	if got := behaviourOf(t, m, NewTraining().Optimizer(edited, 1e-3).Steps(10)); got == own {
+		t.Errorf("an edited copy of Adam has Adam's fingerprint %s", own)
+	}
+}

@@ -45,7 +45,8 @@ func (r *Result) Reconstruct() *multilinear.Tensor {
 //
 // Tucker returns an error if rank does not have one entry per mode in 1..d_n, if the mask does
 // not fit x or observes no entry, if an observed entry is NaN or infinite, if every observed
-// entry is 0 (the relative error is then undefined), or if an option is out of range. Not
+// entry is 0 (the relative error is then undefined), if the observed entries' norm overflows
+// float64 (scale x first), or if an option is out of range. Not
 // converging within MaxIter is not an error: see Result.Converged.
 func Tucker(x *multilinear.Tensor, rank []int, opts ...Option) (*Result, error) {
 	c := defaults()
