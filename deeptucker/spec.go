@@ -42,9 +42,6 @@ type RunSpec struct {
 	// Start fingerprints the starting parameters (drawn, given or resumed) and, for a resumed run, the
 	// checkpoint's optimizer state and step.
 	Start string
-	// WarmStart marks a run started from given parameters (Run.Start or Run.Resume): its Outcome's Stuck is
-	// judged otherwise than a drawn start's (RunResult.Stuck), so runs stored before that rule keep other keys.
-	WarmStart bool `json:",omitempty"`
 }
 
 // ModelSpec is a Model as plain data.
@@ -67,13 +64,10 @@ type TrainingSpec struct {
 	DType           string
 	ColumnThreshold float64
 	Autodiff        bool
-	// Stopping names how Tol stops a run, when Tol > 0: "grid records", at a record on the RecordEvery grid
-	// only (runs stored before, which a record off the grid could stop, keep other keys).
-	Stopping    string   `json:",omitempty"`
-	DataTerm    string   `json:",omitempty"`
-	Terms       []string `json:",omitempty"`
-	Diagnostics []string `json:",omitempty"`
-	Behaviour   string
+	DataTerm        string   `json:",omitempty"`
+	Terms           []string `json:",omitempty"`
+	Diagnostics     []string `json:",omitempty"`
+	Behaviour       string
 }
 
 // SpecOf returns the RunSpec of each run as Fit would train it. behaviour is Behaviour(model, training),
@@ -82,9 +76,6 @@ func SpecOf(m *Model, t *Training, behaviour string, runs ...Run) ([]RunSpec, er
 	ts := TrainingSpec{Optimizer: t.Optimizer.Name, LearningRate: t.LearningRate, Steps: t.Steps, Tol: t.Tol,
 		RecordEvery: t.RecordEvery, BatchSize: t.BatchSize, BatchOrder: t.BatchOrder.String(), DType: t.DType.String(),
 		ColumnThreshold: t.ColumnThreshold, Autodiff: t.Autodiff, Behaviour: behaviour}
-	if t.Tol > 0 {
-		ts.Stopping = "grid records"
-	}
 	if t.DataTerm != nil {
 		ts.DataTerm = t.DataTerm.Name
 	}
@@ -101,7 +92,7 @@ func SpecOf(m *Model, t *Training, behaviour string, runs ...Run) ([]RunSpec, er
 			return nil, err
 		}
 		spec := RunSpec{Version: SpecVersion, Model: ms, Training: ts, Seed: r.Seed, InitStd: m.InitStd,
-			LearningRate: r.learningRate(t), Data: dataFingerprint(&r), WarmStart: r.Start != nil || r.Resume != nil}
+			LearningRate: r.learningRate(t), Data: dataFingerprint(&r)}
 		if r.InitStd > 0 {
 			spec.InitStd = r.InitStd
 		}
@@ -112,6 +103,11 @@ func SpecOf(m *Model, t *Training, behaviour string, runs ...Run) ([]RunSpec, er
 		h := sha256.New()
 		for _, x := range p.flat() {
 			hashFloats(h, x)
+		}
+		if r.Start != nil {
+			// Given parameters are a warm start, whose Outcome.Stuck is not judged (RunResult.Stuck): runs stored
+			// when it was keep other keys than a drawn start of the same parameters.
+			fmt.Fprintf(h, "warm start\n")
 		}
 		if c := r.Resume; c != nil {
 			// frozen is the step the resumed run stays frozen at under this Training's Tol (-1: it moves), and
@@ -217,10 +213,19 @@ func Behaviour(m *Model, t *Training) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	var fp string
 	if t.Optimizer.isBuiltin() && len(t.Terms) == 0 && t.DataTerm == nil && len(t.Diagnostics) == 0 {
-		return basicBehaviour(b, m, t)
+		fp, err = basicBehaviour(b, m, t)
+	} else {
+		fp, err = behaviourOn(b, m, t)
 	}
-	return behaviourOn(b, m, t)
+	if err != nil || t.Tol == 0 {
+		return fp, err
+	}
+	// A tolerance stops a run at records on the RecordEvery grid only; results stored when a record off the
+	// grid could stop one keep other keys.
+	sum := sha256.Sum256([]byte(fp + " tol stops at grid records"))
+	return hex.EncodeToString(sum[:])[:16], nil
 }
 
 // basicBehaviour is the fingerprint of SpecVersion 3: two steps from the init draw (seed 1) on the probe

@@ -1,7 +1,6 @@
 package deeptucker
 
 import (
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -229,34 +228,30 @@ func TestSpecOfInitPanicIsAnError(t *testing.T) {
 	}
 }
 
-// TestSpecMarksWarmStartsAndTolStopping: a warm start and a training with a Tol carry their markers in the
-// spec, so results stored under the earlier rules for Stuck and Tol are not reused; a drawn run without a Tol
-// carries neither, and its spec's JSON (hence the keys of stored runs) is as before.
+// TestSpecMarksWarmStartsAndTolStopping: a warm start keys apart from a drawn start of the same parameters, and a
+// training with a Tol has its own fingerprint, so results stored under the earlier rules for Stuck and for
+// Tol are not reused; a drawn run without a Tol is keyed as before (TestCommittedBehaviourUnchanged).
 func TestSpecMarksWarmStartsAndTolStopping(t *testing.T) {
 	shape := []int{4, 3, 3}
 	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
 	train, _ := splitMask(shape, 0.7, 1)
 	m := mustModel(t, NewModel(shape...).Depth(1).InitStd(0.3))
 	drawn := Run{Target: x, Train: train, Seed: 1}
-	warm := drawn
-	warm.Start = NewParams(m)
-	for i := range warm.Start.Core.Data {
-		warm.Start.Core.Data[i] = 0.1
-	}
-	plain := mustTraining(t, NewTraining().Steps(10))
-	specs, err := SpecOf(m, plain, "b", drawn, warm)
+	p, err := drawn.startParams(0, m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if specs[0].WarmStart || !specs[1].WarmStart || specs[0].Training.Stopping != "" {
-		t.Errorf("markers: drawn %v, warm %v, stopping %q", specs[0].WarmStart, specs[1].WarmStart, specs[0].Training.Stopping)
+	warm := drawn
+	warm.Start = p // the very parameters the drawn run starts from
+	specs, err := SpecOf(m, mustTraining(t, NewTraining().Steps(10)), "b", drawn, warm)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if b, _ := json.Marshal(specs[0]); strings.Contains(string(b), "WarmStart") || strings.Contains(string(b), "Stopping") {
-		t.Errorf("a drawn run without a Tol has markers in its JSON: %s", b)
+	if specs[0].Start == specs[1].Start {
+		t.Error("a warm start of the drawn parameters has the drawn run's Start fingerprint")
 	}
-	withTol, err := SpecOf(m, mustTraining(t, NewTraining().Steps(10).Tol(1e-6)), "b", drawn)
-	if err != nil || withTol[0].Training.Stopping != "grid records" {
-		t.Errorf("Tol > 0: Stopping %q (%v)", withTol[0].Training.Stopping, err)
+	if noTol, withTol := behaviourOf(t, m, NewTraining().Steps(10)), behaviourOf(t, m, NewTraining().Steps(10).Tol(1e-6)); noTol == withTol {
+		t.Error("a training with a Tol has the fingerprint of one without")
 	}
 }
 
