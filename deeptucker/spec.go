@@ -105,8 +105,8 @@ func SpecOf(m *Model, t *Training, behaviour string, runs ...Run) ([]RunSpec, er
 			hashFloats(h, x)
 		}
 		if r.Start != nil {
-			// Given parameters are a warm start, whose Outcome.Stuck is not judged (RunResult.Stuck): runs stored
-			// when it was keep other keys than a drawn start of the same parameters.
+			// Given parameters are a warm start, which RunResult.Stuck no longer judges: the mark keys such runs
+			// apart from those stored under the earlier rule, and from a drawn start of the same parameters.
 			fmt.Fprintf(h, "warm start\n")
 		}
 		if c := r.Resume; c != nil {
@@ -205,7 +205,8 @@ func hashMask(h hash.Hash, m *multilinear.Mask) {
 // A training with no function of the user's (one of this package's optimizers, Adam, KerasAdam or
 // GradientDescent, whose names hold every hyper-parameter, and no terms, data term or diagnostics) has nothing
 // a name could hide: its fingerprint stays the two-step probe of SpecVersion 3 (basicBehaviour), so results
-// stored under it keep their keys.
+// stored under it keep their keys. With a Tol, the fingerprint also marks that a tolerance stops runs at records on
+// the RecordEvery grid only, which runs stored before did not.
 func Behaviour(m *Model, t *Training) (string, error) {
 	// The pure-Go backend: it compiles in milliseconds where XLA takes a second, and the rounding makes the
 	// fingerprint the same on every backend.
