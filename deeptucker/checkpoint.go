@@ -220,18 +220,6 @@ func shapeSize(dims []int) (int, bool) {
 	return n, true
 }
 
-// sealCheckpoints records in every checkpoint of a group's result the Tol it was trained with.
-func sealCheckpoints(res *Result, t *Training) {
-	if res == nil {
-		return
-	}
-	for i := range res.Runs {
-		if c := res.Runs[i].Checkpoint; c != nil {
-			c.Tol = t.Tol
-		}
-	}
-}
-
 // isOurs reports whether a context variable is one of the session's own (parameters, data, bookkeeping),
 // rather than the optimizer's state.
 func isOurs(scope string) bool {

@@ -141,9 +141,7 @@ func fitGroup(b backends.Backend, model *Model, training *Training, runs []Run) 
 	if err != nil {
 		return nil, err
 	}
-	res, err = s.fit()
-	sealCheckpoints(res, training)
-	return res, err
+	return s.fit()
 }
 
 // session is the state of one group's training: the context with its variables, the compiled step and the

@@ -99,7 +99,7 @@ func (s *session) result(steps int, elapsed time.Duration, stepsPerSecond float6
 		rr.Params = s.runParams(values, i)
 		if rr.DivergedStep < 0 {
 			rr.Checkpoint = &Checkpoint{Step: steps, Params: rr.Params, Optimizer: s.training.Optimizer.Name,
-				DType: s.dtype, ConvergedStep: rr.ConvergedStep, State: state[i]}
+				DType: s.dtype, ConvergedStep: rr.ConvergedStep, Tol: s.training.Tol, State: state[i]}
 		}
 		res.Runs = append(res.Runs, rr)
 	}

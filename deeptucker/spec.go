@@ -15,7 +15,6 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
-	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
@@ -399,7 +398,7 @@ func probeOptimizer(b backends.Backend, opt Optimizer, lr float64, dtype dtypes.
 	probe := ctx.In("behaviour_probe")
 	vars := make([]*context.Variable, len(starts))
 	for i, s := range starts {
-		vars[i] = probe.VariableWithValue(fmt.Sprintf("x%d", i), probeValues(dtype, s.values, s.dims))
+		vars[i] = probe.VariableWithValue(fmt.Sprintf("x%d", i), toTensor(dtype, s.values, s.dims...))
 	}
 	o := opt.New(lr)
 	exec, err := context.NewExec(b, ctx, func(ctx *context.Context, g0, g1 *Node) {
@@ -412,7 +411,7 @@ func probeOptimizer(b backends.Backend, opt Optimizer, lr float64, dtype dtypes.
 	}
 	defer exec.Finalize()
 	for step, gs := range grads {
-		if _, err := exec.Exec(probeValues(dtype, gs[0], starts[0].dims), probeValues(dtype, gs[1], starts[1].dims)); err != nil {
+		if _, err := exec.Exec(toTensor(dtype, gs[0], starts[0].dims...), toTensor(dtype, gs[1], starts[1].dims...)); err != nil {
 			return err
 		}
 		for i, v := range vars {
@@ -439,18 +438,6 @@ func probeOptimizer(b backends.Backend, opt Optimizer, lr float64, dtype dtypes.
 		}
 	}
 	return nil
-}
-
-// probeValues is a probe tensor in the training's dtype (float32 or float64).
-func probeValues(dtype dtypes.DType, values []float64, dims []int) *tensors.Tensor {
-	if dtype == dtypes.Float32 {
-		f := make([]float32, len(values))
-		for i, v := range values {
-			f[i] = float32(v)
-		}
-		return tensors.FromFlatDataAndDimensions(f, dims...)
-	}
-	return tensors.FromFlatDataAndDimensions(append([]float64(nil), values...), dims...)
 }
 
 // probeTensor is one of the optimizer probe's variables: its starting values and shape.
