@@ -12,7 +12,7 @@ import (
 // the graph slices back into tensors. Packing gives an element-wise optimizer one update over P entries
 // instead of one per tensor (Adam's chain fused once, not 1+ΣD_n times) and one variable per moment instead
 // of 1+ΣD_n, each of which costs host-side work at every call: for small models these dominate a step
-// (measured in README's Speed section). The update of every entry is the same arithmetic either way, so both
+// (measured in docs/speed.md). The update of every entry is the same arithmetic either way, so both
 // layouts train to the same values: bit for bit on go; XLA may fuse the two graphs' arithmetic differently, to
 // the last bit (TestPackedLayoutEqualsPieces).
 
