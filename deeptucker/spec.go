@@ -234,10 +234,15 @@ func basicBehaviour(b backends.Backend, m *Model, t *Training) (string, error) {
 	probe := *t
 	probe.Steps, probe.RecordEvery, probe.Tol, probe.OnRecord, probe.BatchSize, probe.StepsPerCall = 2, 1, 0, nil, 0, 0
 	res, err := fitOn(b, m, &probe, Run{Target: probeTarget(m), Train: multilinear.NewMask(m.Shape...), Seed: 1})
-	if err != nil {
+	// A probe that diverges is a fingerprint like any other (the settings may well train the user's data): it
+	// is hashed with the step it diverged at, which no converging probe's hash contains.
+	if err != nil && !errors.Is(err, ErrDiverged) {
 		return "", fmt.Errorf("deeptucker: fingerprinting the training's behaviour on a probe problem: %w", err)
 	}
 	h := sha256.New()
+	if run := res.Runs[0]; run.DivergedStep >= 0 {
+		fmt.Fprintf(h, "diverged at step %d\n", run.DivergedStep)
+	}
 	round := func(x float64) string { return strconv.FormatFloat(x, 'g', 7, 64) }
 	for _, rec := range res.Runs[0].Records {
 		fmt.Fprintf(h, "%d %s %s\n", rec.Step, round(rec.TrainLoss), round(rec.DataLoss))

@@ -112,6 +112,18 @@ func TestBehaviourLimit(t *testing.T) {
 	}
 }
 
+// TestBehaviourOfADivergingProbe: settings whose probe diverges (a step size far too large for the probe
+// problem) still get a fingerprint, as Fit would train them on the user's data, which may not diverge; it
+// differs from that of a probe that does not diverge.
+func TestBehaviourOfADivergingProbe(t *testing.T) {
+	m := mustModel(t, NewModel(5, 4, 3).Depth(2).Balanced(0.3))
+	diverging := behaviourOf(t, m, NewTraining().GradientDescent(0.5).Steps(100))
+	calm := behaviourOf(t, m, NewTraining().GradientDescent(1e-3).Steps(100))
+	if diverging == calm {
+		t.Errorf("a diverging probe and a calm one share the fingerprint %s", calm)
+	}
+}
+
 // hinge is the term max(0, ||G||^2 - c) under a name that does not say c.
 func hinge(c float64) Term {
 	return Term{Name: "core-norm-hinge", Fn: func(v *Vars) *Node {
