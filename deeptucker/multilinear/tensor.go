@@ -106,6 +106,15 @@ func (t *Tensor) Norm() float64 {
 	return math.Sqrt(s)
 }
 
+// L1Norm is the sum of the entries' absolute values (TensorLy's norm(t, 1)).
+func (t *Tensor) L1Norm() float64 {
+	s := 0.0
+	for _, v := range t.Data {
+		s += math.Abs(v)
+	}
+	return s
+}
+
 // SameShape reports whether two shapes are equal.
 func SameShape(a, b []int) bool {
 	if len(a) != len(b) {

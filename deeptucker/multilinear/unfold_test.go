@@ -66,3 +66,11 @@ func TestUnfoldFoldPanics(t *testing.T) {
 	mustPanic(t, "mode -1 out of range", func() { Unfold(x, -1) })
 	mustPanic(t, "matrix is 3x3 but mode 0 of shape [2 3] needs 2x3", func() { Fold(mat.NewDense(3, 3, nil), 0, []int{2, 3}) })
 }
+
+// TestNorms: hand-checked Frobenius and L1 norms of a tensor with negative entries.
+func TestNorms(t *testing.T) {
+	x := &Tensor{Shape: []int{2, 2}, Data: []float64{3, -4, 0, 0}}
+	if x.Norm() != 5 || x.L1Norm() != 7 {
+		t.Errorf("norms %v and %v, want 5 and 7", x.Norm(), x.L1Norm())
+	}
+}

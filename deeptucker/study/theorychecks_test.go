@@ -1,0 +1,102 @@
+package study
+
+import (
+	"math"
+	"testing"
+
+	"github.com/deeptucker/deeptucker/datasets"
+	dt "github.com/deeptucker/deeptucker/deeptucker"
+	"github.com/deeptucker/deeptucker/deeptucker/results"
+)
+
+// TestDriftHandChecked: ε from 0.1 to 0.4; squared slice norms change by 4−1 = 3 (mode 1, slice 0) and
+// 0.25−1 (mode 2): Change 3, Relative 0.3/3.
+func TestDriftHandChecked(t *testing.T) {
+	o := Outcome{Label: "hand", History: &History{
+		Steps:   []int{0, 5, 10},
+		Epsilon: []results.Num{0.1, 9, 0.4},
+		SliceNorms: [][][]results.Num{
+			{{1, 7, 2}, {3, 3, 3}},
+			{{1, 1, 0.5}},
+		},
+	}}
+	d, err := o.Drift()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Eps0 != 0.1 || d.EpsT != 0.4 || d.Change != 3 || math.Abs(d.Relative-0.1) > 1e-15 {
+		t.Errorf("drift %+v, want ε 0.1 → 0.4, change 3, relative 0.1", d)
+	}
+	if _, err := (Outcome{Label: "no history"}).Drift(); err == nil {
+		t.Error("a run without a history measured a drift")
+	}
+}
+
+// TestDepthFactorsHandChecked: depth 2 (k = 1), slices 2 and 1, column norms 3 and 0.5, ||w_r|| 1.5 and 1 at
+// the last record: g = 2 and 0.5, ratios 1 and 0.5, slope of log g on log s = (log 2 − log 0.5)/log 2 = 2.
+func TestDepthFactorsHandChecked(t *testing.T) {
+	o := Outcome{Label: "hand", Depth: 2, SliceNorms0: []results.Num{2, 1}, ColumnNorms0: []results.Num{3, 0.5},
+		History: &History{Steps: []int{0, 9}, WNorms: [][][]results.Num{{{7, 1.5}, {7, 1}}}}}
+	f, err := DepthFactors(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Min != 0.5 || f.Max != 1 || math.Abs(f.Slope-2) > 1e-12 {
+		t.Errorf("depth factor %+v, want min 0.5, max 1, slope 2", f)
+	}
+	o.Depth = 0
+	if _, err := DepthFactors(o); err == nil {
+		t.Error("a model of depth 0 measured a depth factor")
+	}
+}
+
+// TestRateLawOnGradientDescent trains a balanced depth-2 model by gradient descent and checks Theorem 4.3's
+// right-hand side against the last step's change of every slice norm; the negative control halves the step
+// size passed in, which doubles the measured rate and must fail.
+func TestRateLawOnGradientDescent(t *testing.T) {
+	t.Setenv(results.ResultsEnv, t.TempDir())
+	t.Setenv(results.ProfileEnv, "ci")
+	nb, err := Open("theory")
+	if err != nil {
+		t.Fatal(err)
+	}
+	syn, err := datasets.Synthetic(datasets.SyntheticOptions{Seed: 0}) // notebook 05's tensor: 10^3, rank 3, norm 1
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewProblem("p", syn, 0.7, datasets.ScaleRaw, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := dt.NewModel(10, 10, 10).Depth(2).Balanced(0.05).Done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const eta, steps = 1.0, 300
+	training, err := dt.NewTraining().GradientDescent(eta).Steps(steps).RecordEvery(steps - 1).Done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, _, err := nb.Train(training, []Job{{Label: "gd", Model: model, Run: p.Run(1, 0, 0), History: true, Params: true}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := RateLaw(outs[0], p, eta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Predicted) != 30 || c.Step != steps {
+		t.Fatalf("%d slices at step %d, want 30 at step %d", len(c.Predicted), c.Step, steps)
+	}
+	if !(c.Relative < 0.05) {
+		t.Errorf("rate law off by %.3g (relative), want < 0.05", c.Relative)
+	}
+	if half, err := RateLaw(outs[0], p, eta/2); err != nil || !(half.Relative > 0.5) {
+		t.Errorf("with half the step size the rate law still matched (relative %.3g, err %v)", half.Relative, err)
+	}
+	o := outs[0]
+	o.Params = nil
+	if _, err := RateLaw(o, p, eta); err == nil {
+		t.Error("a run without its parameters checked the rate law")
+	}
+}
