@@ -72,7 +72,7 @@ func (lp LinePlot) build() (*plot.Plot, *plot.Legend, vg.Length, error) {
 	legend.TextStyle = p.Legend.TextStyle
 	legend.ThumbnailWidth = vg.Points(16)
 	legend.Top, legend.Left = true, true
-	yLo, yHi := math.Inf(1), math.Inf(-1)
+	xLo, xHi, yLo, yHi := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	var legendW vg.Length
 	for i, s := range lp.Series {
 		if s.X != nil && len(s.X) != len(s.Y) {
@@ -88,6 +88,7 @@ func (lp LinePlot) build() (*plot.Plot, *plot.Legend, vg.Length, error) {
 			if !finite(x) || !finite(y) || (lp.LogY && y <= 0) {
 				continue
 			}
+			xLo, xHi = math.Min(xLo, x), math.Max(xHi, x)
 			yLo, yHi = math.Min(yLo, y), math.Max(yHi, y)
 			if lp.LogY {
 				// Drawn as log10(y) on a linear axis labelled in decades:
@@ -121,6 +122,14 @@ func (lp LinePlot) build() (*plot.Plot, *plot.Legend, vg.Length, error) {
 	}
 	if math.IsInf(yLo, 1) {
 		return nil, nil, 0, fmt.Errorf("%w: LinePlot %q has no finite points (positive ones for LogY)", errNoData, lp.Title)
+	}
+	if err := checkSpan(fmt.Sprintf("LinePlot %q x axis", lp.Title), xLo, xHi); err != nil {
+		return nil, nil, 0, err
+	}
+	if !lp.LogY { // a log axis draws log10(y), always a narrow range
+		if err := checkSpan(fmt.Sprintf("LinePlot %q y axis", lp.Title), yLo, yHi); err != nil {
+			return nil, nil, 0, err
+		}
 	}
 	if lp.LogY {
 		p.Y.Tick.Marker = log10Ticker{}

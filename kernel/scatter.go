@@ -54,6 +54,9 @@ func (cs ColorScale) check() error {
 	if cs.Log && cs.Min <= 0 {
 		return fmt.Errorf("kernel: log ColorScale %q needs Min > 0, got Min=%g", cs.Label, cs.Min)
 	}
+	if !cs.Log { // the colour bar's ticks are placed on [Min, Max]
+		return checkSpan(fmt.Sprintf("ColorScale %q", cs.Label), cs.Min, cs.Max)
+	}
 	return nil
 }
 
@@ -215,6 +218,18 @@ func (s Scatter) SVG() (string, error) {
 			return "", fmt.Errorf("%w: Scatter %q: all %d runs failed and HideFailed is set", errNoData, s.Title, nHidden)
 		}
 		return "", fmt.Errorf("%w: Scatter %q has no point with finite X and Y", errNoData, s.Title)
+	}
+	for _, ax := range []struct {
+		name string
+		vals []float64
+	}{{"x", xs}, {"y", ys}} {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, v := range ax.vals {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+		if err := checkSpan(fmt.Sprintf("Scatter %q %s axis", s.Title, ax.name), lo, hi); err != nil {
+			return "", err
+		}
 	}
 	xInt, yInt := wholeNumbers(xs), wholeNumbers(ys)
 	jx, jy := s.JitterX, s.JitterY

@@ -110,6 +110,18 @@ func fixFontFamily(svg string) string {
 		"font-family:Liberation Sans,Arial,Helvetica,sans-serif;")
 }
 
+// checkSpan returns an error when values spread over [lo, hi] cannot be drawn on one axis: when
+// hi-lo, or the range widened by 5% each side (Scatter's padding), overflows float64. gonum's tick
+// placement then loops, allocating, until the program runs out of memory, a fatal error that loses
+// the notebook cell; a run that diverges oscillating in sign reaches such values (±1e308) before Inf.
+func checkSpan(what string, lo, hi float64) error {
+	span := hi - lo
+	if finite(span) && finite(lo-0.05*span) && finite(hi+0.05*span) {
+		return nil
+	}
+	return fmt.Errorf("kernel: %s: values span [%g, %g], too wide to draw on one axis (the range overflows float64): leave out the diverged points, or plot log10 of their magnitude", what, lo, hi)
+}
+
 // finite reports whether v is neither NaN nor infinite.
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 

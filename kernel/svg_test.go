@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -266,5 +267,63 @@ func checkTextInside(t *testing.T, name, svg string) {
 	}
 	if n == 0 {
 		t.Errorf("%s: found no text to check; has vgsvg's output format changed?", name)
+	}
+}
+
+// renderWithin runs f and fails the test if it does not return within a few seconds. gonum's tick
+// placement used to loop, allocating, on ranges wider than float64 can subtract: in a notebook that
+// ends in an out-of-memory fatal error that loses the cell, not in an error.
+func renderWithin(t *testing.T, name string, f func() (string, error)) error {
+	t.Helper()
+	type result struct{ err error }
+	done := make(chan result, 1)
+	go func() {
+		_, err := f()
+		done <- result{err}
+	}()
+	select {
+	case r := <-done:
+		return r.err
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s: still drawing after 20 s (tick placement looping)", name)
+		return nil
+	}
+}
+
+// TestPlotsRefuseSpansBeyondFloat64: a diverged run that oscillates in sign reaches ±1e308 before
+// Inf; the Inf points are left out, the finite ones span more than float64 can hold. The figure
+// must be refused with an error that says so, not hang until the cell runs out of memory.
+func TestPlotsRefuseSpansBeyondFloat64(t *testing.T) {
+	diverged := []float64{1, -10, 1e100, -1e200, 1e308, -1e308, math.Inf(1)}
+	cases := map[string]func() (string, error){
+		"LinePlot y": func() (string, error) {
+			return LinePlot{Title: "diverged", Series: []Series{{Name: "w", Y: diverged}}}.SVG()
+		},
+		"LinePlot x": func() (string, error) {
+			return LinePlot{Series: []Series{{Name: "w", X: []float64{-1.5e308, 1.5e308}, Y: []float64{1, 2}}}}.SVG()
+		},
+		"Scatter y": func() (string, error) {
+			return Scatter{X: []float64{1, 2}, Y: []float64{-1.7e308, 1.7e308}, Value: []float64{0.9, 0.9}, Color: R2Scale("R2")}.SVG()
+		},
+		"Scatter padding": func() (string, error) {
+			return Scatter{X: []float64{1.5, 2}, Y: []float64{-1.79e308, 0.5}, Value: []float64{0.9, 0.9}, Color: R2Scale("R2")}.SVG()
+		},
+		"ColorScale": func() (string, error) {
+			return Scatter{X: []float64{1}, Y: []float64{1}, Value: []float64{0.9}, Color: ColorScale{Label: "v", Min: -1e308, Max: 1e308}}.SVG()
+		},
+	}
+	for name, f := range cases {
+		t.Run(name, func(t *testing.T) {
+			err := renderWithin(t, name, f)
+			if err == nil || !strings.Contains(err.Error(), "too wide") {
+				t.Fatalf("err = %v, want one saying the range is too wide to draw", err)
+			}
+		})
+	}
+	// Wide but representable ranges still draw.
+	if err := renderWithin(t, "wide", func() (string, error) {
+		return LinePlot{Series: []Series{{Name: "w", Y: []float64{-1e307, 1e307}}}}.SVG()
+	}); err != nil {
+		t.Errorf("a range of ±1e307: %v", err)
 	}
 }
