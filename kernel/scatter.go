@@ -362,6 +362,12 @@ func integerAxis(ax *plot.Axis, vals []float64, jitter float64, whole bool) {
 	if hi-lo > 20 {
 		return
 	}
+	if math.Max(math.Abs(lo), math.Abs(hi)) > 1<<50 {
+		// Whole numbers this large are too sparse in float64 for a tick per integer (beyond 2^53
+		// v+1 == v, and integerTicker never ended): a continuous axis instead.
+		padAxis(ax, vals)
+		return
+	}
 	pad := math.Max(0.5, jitter+0.2)
 	ax.Min, ax.Max = lo-pad, hi+pad
 	ax.Tick.Marker = integerTicker{}
