@@ -327,3 +327,43 @@ func TestPlotsRefuseSpansBeyondFloat64(t *testing.T) {
 		t.Errorf("a range of ±1e307: %v", err)
 	}
 }
+
+// TestLongLegendNamesKeepTheAxes: the legend took the width of its longest name, whatever it was,
+// and the axes the rest: a series name of 130 characters left the axes a negative width and
+// drew the curves off the canvas, a name of 35 characters squashed a Grid panel's axes to a
+// quarter of it. Long names wrap (a word too long alone between characters) so that the legend
+// takes at most 40% of the width, the curves about half of it, and every text stays on the canvas.
+func TestLongLegendNamesKeepTheAxes(t *testing.T) {
+	long := strings.Repeat("verylongname ", 10)
+	word := strings.Repeat("x", 90)
+	figs := map[string]struct {
+		svg   func() (string, error)
+		width float64 // of the panel holding the first series, in points
+	}{
+		"LinePlot": {func() (string, error) {
+			return LinePlot{Title: "t", Series: []Series{{Name: long, Y: []float64{1, 2, 3}}, {Name: word, Y: []float64{3, 2, 1}}}}.SVG()
+		}, 6 * 72},
+		"Grid": {func() (string, error) {
+			p := LinePlot{Title: "t", Series: []Series{{Name: "IL-2 Treg IL2Ra_hi, depth 3, seed 12, lr 0.01", Y: []float64{1, 2, 3}}}}
+			return Grid{Cols: 2, Panels: []LinePlot{p, p}}.SVG()
+		}, 4.2 * 72},
+	}
+	for name, f := range figs {
+		t.Run(name, func(t *testing.T) {
+			svg, err := f.svg()
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkTextInside(t, name, svg)
+			curve := strokePaths(svg, palette10[0])[0]
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for _, m := range regexp.MustCompile(`[ML](-?[0-9.]+),`).FindAllStringSubmatch(curve, -1) {
+				x, _ := strconv.ParseFloat(m[1], 64)
+				lo, hi = math.Min(lo, x), math.Max(hi, x)
+			}
+			if lo < 0 || hi-lo < 0.45*f.width {
+				t.Errorf("the curve spans x = %.1f..%.1f of a %g pt panel: the legend took the axes' room", lo, hi, f.width)
+			}
+		})
+	}
+}
