@@ -85,6 +85,11 @@ func SplitMask(present *multilinear.Mask, observedFraction float64, seed uint64)
 
 // Split is SplitMask on t's Present mask: missing entries are neither observed nor held out.
 func (t *Tensor) Split(observedFraction float64, seed uint64) (train, heldOut *multilinear.Mask, err error) {
+	// NaN written into Data by hand (an outlier marked as never measured) leaves Present saying the
+	// entry is there: split, it would feed NaN to training or scoring.
+	if err := t.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("datasets: Split: %w; %s", err, editRemedy)
+	}
 	train, heldOut, err = SplitMask(t.Present, observedFraction, seed)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w (tensor %q)", err, t.Name)

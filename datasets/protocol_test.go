@@ -254,3 +254,23 @@ func TestScaleExtremeMagnitudes(t *testing.T) {
 	_, _, err = Scale(huge, train, ScaleNorm1)
 	wantErr(t, err, "overflows", "divide")
 }
+
+// TestEditedNaNIsRefused: a researcher marks an outlier as not measured by writing NaN into Data,
+// and Present, which Split and ObservedNorm read, still says it is there. Split put the NaN entry
+// into the training or held-out mask (a training loss or an R2 of NaN, far from the cause) and
+// Scale divided by a NaN norm without an error. Both must refuse, naming the entry and the remedy.
+func TestEditedNaNIsRefused(t *testing.T) {
+	d := smallData(t)
+	train, _, err := d.Split(0.5, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.Index(train.Observed, true)
+	d.Data[i] = math.NaN()
+	_, _, err = d.Split(0.5, 3)
+	wantErr(t, err, "Present", "FromTensor")
+	_, err = ObservedNorm(d, train)
+	wantErr(t, err, "Present", "FromTensor")
+	_, _, err = Scale(d, train, ScaleNorm1)
+	wantErr(t, err, "Present", "FromTensor")
+}

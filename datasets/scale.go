@@ -34,6 +34,10 @@ func ObservedNorm(t *Tensor, train *multilinear.Mask) (float64, error) {
 	if err := train.CheckFits(t.Tensor); err != nil {
 		return 0, fmt.Errorf("datasets: ObservedNorm on %q: %w", t.Name, err)
 	}
+	// A NaN written into Data by hand, with Present not updated, would make the norm NaN.
+	if err := t.Validate(); err != nil {
+		return 0, fmt.Errorf("datasets: ObservedNorm: %w; %s", err, editRemedy)
+	}
 	ss, n, maxAbs := 0.0, 0, 0.0
 	for i, o := range train.Observed {
 		if !o {
