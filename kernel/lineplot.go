@@ -255,7 +255,7 @@ func (g Grid) SVG() (string, error) {
 	for i := range g.Panels {
 		p, c := plots[i/g.Cols][i%g.Cols], i%g.Cols
 		w := vg.Length(pw)*vg.Inch - legendW[c] - rightMargin - vg.Points(10)
-		p.Title.Text, p.Title.TextStyle = wrapText(p.Title.TextStyle, p.Title.Text, w)
+		fitTexts(p, w+vg.Points(4), vg.Length(ph)*vg.Inch)
 	}
 	width := pw * float64(g.Cols)
 	// The title wraps to the figure's width; the figure grows by its height.

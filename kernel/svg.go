@@ -253,8 +253,24 @@ func wrapLines(sty draw.TextStyle, words []string, width vg.Length) (lines []str
 	return append(lines, cur), fits
 }
 
-// fitTitle wraps (and if need be shrinks) the plot's title to the width of
+// fitTitle wraps (and if need be shrinks) the plot's title and axis labels to
 // the canvas it will be drawn on, so that no title starts off-canvas.
 func fitTitle(p *plot.Plot, dc draw.Canvas) {
-	p.Title.Text, p.Title.TextStyle = wrapText(p.Title.TextStyle, p.Title.Text, dc.Max.X-dc.Min.X-vg.Points(4))
+	fitTexts(p, dc.Max.X-dc.Min.X, dc.Max.Y-dc.Min.Y)
+}
+
+// fitTexts wraps the title and the x label to width w and the (rotated) y
+// label to height h: an x label wider than the figure was cut at both edges,
+// and a y label longer than the figure is high pushed the axes, the legend and
+// the colour bar off the canvas.
+func fitTexts(p *plot.Plot, w, h vg.Length) {
+	p.Title.Text, p.Title.TextStyle = wrapText(p.Title.TextStyle, p.Title.Text, w-vg.Points(4))
+	p.X.Label.Text, p.X.Label.TextStyle = wrapText(p.X.Label.TextStyle, p.X.Label.Text, w-vg.Points(4))
+	// The y label is centred on the axes, which the title, the x label and the tick labels
+	// (about 24 pt) leave of the height.
+	h -= p.X.Label.TextStyle.Height(p.X.Label.Text) + vg.Points(24)
+	if p.Title.Text != "" {
+		h -= p.Title.TextStyle.Height(p.Title.Text) + p.Title.Padding
+	}
+	p.Y.Label.Text, p.Y.Label.TextStyle = wrapText(p.Y.Label.TextStyle, p.Y.Label.Text, h)
 }

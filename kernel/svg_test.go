@@ -233,7 +233,7 @@ func TestLogTicker(t *testing.T) {
 var reSVGTextPos = regexp.MustCompile(`<text x="([-0-9.e]+)" y="([-0-9.e]+)" transform="scale\(1, -1\)"\s*style="[^"]*font-size:([0-9.]+)px"\s*>([^<]*)</text>`)
 
 // reSVGRotated matches a rotated text (axis titles), checked by eye only.
-var reSVGRotated = regexp.MustCompile(`<g transform="rotate\([^)]*\)">\s*<text[^>]*>[^<]*</text>`)
+var reSVGRotated = regexp.MustCompile(`<g transform="rotate\([^)]*\)">(\s*<text[^>]*>[^<]*</text>)+`)
 
 // reSVGSize matches the root element's size in points.
 var reSVGSize = regexp.MustCompile(`<svg width="([0-9.]+)pt" height="([0-9.]+)pt"`)
@@ -364,6 +364,34 @@ func TestLongLegendNamesKeepTheAxes(t *testing.T) {
 			if lo < 0 || hi-lo < 0.45*f.width {
 				t.Errorf("the curve spans x = %.1f..%.1f of a %g pt panel: the legend took the axes' room", lo, hi, f.width)
 			}
+		})
+	}
+}
+
+// TestLongAxisLabelsStayOnTheCanvas: axis labels were not wrapped like titles: an x label wider
+// than the figure was cut at both edges, and a y label (or colour-bar label) longer than the figure
+// is high pushed the legend entries and the colour bar's ticks off the canvas.
+func TestLongAxisLabelsStayOnTheCanvas(t *testing.T) {
+	long := strings.Repeat("held-out error ", 8)
+	figs := map[string]func() (string, error){
+		"LinePlot": func() (string, error) {
+			return LinePlot{Title: long, XLabel: long, YLabel: long, Series: []Series{{Name: "a", Y: []float64{1, 2}}}}.SVG()
+		},
+		"Scatter": func() (string, error) {
+			return Scatter{Title: long, XLabel: long, YLabel: long, X: []float64{1}, Y: []float64{1}, Value: []float64{0.9}, Color: R2Scale(long)}.SVG()
+		},
+		"Grid": func() (string, error) {
+			p := LinePlot{Title: long, XLabel: long, YLabel: long, Series: []Series{{Name: "a", Y: []float64{1, 2}}}}
+			return Grid{Cols: 2, Panels: []LinePlot{p, p}}.SVG()
+		},
+	}
+	for name, f := range figs {
+		t.Run(name, func(t *testing.T) {
+			svg, err := f()
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkTextInside(t, name, svg)
 		})
 	}
 }
