@@ -82,6 +82,18 @@ func (s Source) Path(f File) (string, error) {
 // fetch finds f as Source describes and returns its path and verified bytes.
 func (s Source) fetch(f File) (string, []byte, error) {
 	if s.Dir != "" {
+		// A variable naming one of the files, or a directory that is not there, is the slip to
+		// report; reading f inside it would blame the file.
+		if info, err := os.Stat(s.Dir); err != nil || !info.IsDir() {
+			what := "is not a directory"
+			if errors.Is(err, fs.ErrNotExist) {
+				what = "does not exist"
+			} else if err != nil {
+				what = "cannot be read: " + err.Error()
+			}
+			return "", nil, fmt.Errorf("datasets: %s (set by %s or Source.Dir) %s: set %s to the directory holding %s and %s, or unset it to use the cache and download",
+				s.Dir, EnvDataDir, what, EnvDataDir, IL2File.Name, COVID19File.Name)
+		}
 		p := filepath.Join(s.Dir, f.Name)
 		raw, err := readVerified(p, f)
 		if err != nil {

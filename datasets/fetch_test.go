@@ -260,3 +260,23 @@ func TestDefaultSourceReadsEnv(t *testing.T) {
 		t.Errorf("Dir = %q with %s empty, want none", s.Dir, EnvDataDir)
 	}
 }
+
+// TestDirNotADirectory: DEEPTUCKER_DATA_DIR pointing at one of the files (a common slip) or at a
+// directory that does not exist. The error said "not a directory; replace it with the file from
+// <URL>" (the file was fine) or that the file was missing from a directory that is not there: it
+// must say that the variable itself is wrong, and what it should name.
+func TestDirNotADirectory(t *testing.T) {
+	f, raw := fakeFile(t)
+	file := filepath.Join(t.TempDir(), f.Name)
+	if err := os.WriteFile(file, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Source{Dir: file}.Path(f)
+	wantErr(t, err, file, "is not a directory", EnvDataDir, "directory holding")
+	if strings.Contains(err.Error(), "replace it") {
+		t.Errorf("error %q tells to replace a file that is fine", err)
+	}
+	absent := filepath.Join(t.TempDir(), "nowhere")
+	_, err = Source{Dir: absent}.Path(f)
+	wantErr(t, err, absent, "does not exist", EnvDataDir, "directory holding")
+}

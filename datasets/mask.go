@@ -40,6 +40,16 @@ func SplitMask(present *multilinear.Mask, observedFraction float64, seed uint64)
 	if present == nil || len(present.Observed) == 0 {
 		return nil, nil, fmt.Errorf("datasets: SplitMask needs a mask of present entries, got none")
 	}
+	// A hand-built mask whose entries do not fill its shape would give masks of the wrong length,
+	// which fail (or mislead) only later, in training.
+	size := 1
+	for _, d := range present.Shape {
+		size *= max(d, 0)
+	}
+	if len(present.Shape) == 0 || size != len(present.Observed) {
+		return nil, nil, fmt.Errorf("datasets: SplitMask: the present mask has shape %v but %d entries; build it with multilinear.NewMask(shape...)",
+			present.Shape, len(present.Observed))
+	}
 	if !(observedFraction > 0 && observedFraction < 1) {
 		return nil, nil, fmt.Errorf("datasets: SplitMask: observed fraction %v must be in (0, 1)", observedFraction)
 	}
@@ -75,6 +85,11 @@ func SplitMask(present *multilinear.Mask, observedFraction float64, seed uint64)
 
 // Split is SplitMask on t's Present mask: missing entries are neither observed nor held out.
 func (t *Tensor) Split(observedFraction float64, seed uint64) (train, heldOut *multilinear.Mask, err error) {
+	// NaN written into Data by hand (an outlier marked as never measured) leaves Present saying the
+	// entry is there: split, it would feed NaN to training or scoring.
+	if err := t.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("datasets: Split: %w; %s", err, editRemedy)
+	}
 	train, heldOut, err = SplitMask(t.Present, observedFraction, seed)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w (tensor %q)", err, t.Name)

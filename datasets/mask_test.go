@@ -111,3 +111,20 @@ func TestSplitMaskErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitMaskRefusesInconsistentMask: a hand-built present mask whose Observed does not fill its
+// Shape was split without complaint into masks of the wrong length, which fail (or mislead) far
+// from here, in training. The error must name the shapes.
+func TestSplitMaskRefusesInconsistentMask(t *testing.T) {
+	for _, m := range []*multilinear.Mask{
+		{Shape: []int{3, 3}, Observed: []bool{true, true, false}},
+		{Shape: []int{2}, Observed: []bool{true, true, true, false}},
+		{Shape: []int{0, 2}, Observed: []bool{true, false}},
+		{Shape: nil, Observed: []bool{true, false}},
+	} {
+		_, _, err := SplitMask(m, 0.5, 1)
+		if err == nil || !strings.Contains(err.Error(), "entries") || !strings.Contains(err.Error(), "multilinear.NewMask") {
+			t.Errorf("mask shape %v with %d entries: error %v, want one naming the mismatch and the remedy", m.Shape, len(m.Observed), err)
+		}
+	}
+}

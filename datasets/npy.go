@@ -108,7 +108,12 @@ func decodeNPY(name string, raw []byte, remedy string) (t *multilinear.Tensor, e
 // it (mode 0644), so a crash or a power loss never leaves a half-written file under path.
 func WriteNPY(path string, t *multilinear.Tensor) error {
 	if t == nil || len(t.Data) == 0 {
-		return fmt.Errorf("datasets: WriteNPY needs a non-empty tensor")
+		return fmt.Errorf("datasets: WriteNPY %s needs a non-empty tensor", path)
+	}
+	// A hand-built tensor whose data does not fill its shape would give a file that np.load and
+	// ReadNPY reject: refuse it here, before anything is written.
+	if err := t.Validate(); err != nil {
+		return fmt.Errorf("datasets: WriteNPY %s: %w; build the tensor with multilinear.New or FromData", path, err)
 	}
 	dims := make([]string, len(t.Shape))
 	for i, d := range t.Shape {

@@ -117,3 +117,27 @@ func TestWriteNPYRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteNPYRefusesInconsistentTensors: a tensor built by hand whose data does not fill its shape
+// (or with no mode) was written without complaint, leaving a file that np.load and ReadNPY reject
+// (or read as a scalar): the error must come at writing, naming the shape, and nothing be written.
+func TestWriteNPYRefusesInconsistentTensors(t *testing.T) {
+	cases := map[string]*multilinear.Tensor{
+		"short data":     {Shape: []int{2, 3}, Data: []float64{1, 2, 3, 4, 5}},
+		"long data":      {Shape: []int{2}, Data: []float64{1, 2, 3}},
+		"no mode":        {Shape: []int{}, Data: []float64{1}},
+		"negative shape": {Shape: []int{-1, -2}, Data: []float64{1, 2}},
+	}
+	for name, x := range cases {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.npy")
+			err := WriteNPY(path, x)
+			if err == nil || !strings.Contains(err.Error(), "x.npy") {
+				t.Fatalf("err = %v, want an error naming the file", err)
+			}
+			if _, statErr := os.Stat(path); !os.IsNotExist(statErr) {
+				t.Errorf("a file was written (%v)", statErr)
+			}
+		})
+	}
+}

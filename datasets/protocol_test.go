@@ -209,3 +209,68 @@ func TestKeysFollowCuts(t *testing.T) {
 		t.Errorf("synthetic key %q", w.Key)
 	}
 }
+
+// TestScaleExtremeMagnitudes: data in units where the values are about 1e200 (or 1e-200) have
+// squares beyond float64. The divisor came out +Inf and Scale returned a tensor of zeros without
+// an error (or refused 1e-200 data as "norm 0"); the observed norm must be computed without
+// overflow, and the scaled data have norm about 1.
+func TestScaleExtremeMagnitudes(t *testing.T) {
+	for _, unit := range []float64{1e200, 1e-200, 1e-160} {
+		d, err := FromSlice([]float64{1, 2, 3, 4, 5, 6}, []int{2, 3}, Meta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		train, _, err := d.Split(0.5, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := ObservedNorm(d, train)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range d.Data {
+			d.Data[i] *= unit
+		}
+		s, div, err := Scale(d, train, ScaleNorm1)
+		if err != nil {
+			t.Fatalf("unit %g: %v", unit, err)
+		}
+		if math.Abs(div/(want*unit)-1) > 1e-12 {
+			t.Errorf("unit %g: divisor %v, want %v", unit, div, want*unit)
+		}
+		if n, err := ObservedNorm(s, train); err != nil || math.Abs(n-1) > 1e-12 {
+			t.Errorf("unit %g: scaled data has observed norm %v (%v), want 1", unit, n, err)
+		}
+	}
+	// A norm beyond float64 itself cannot be a divisor: an error with the remedy, not zeros.
+	huge, err := FromSlice([]float64{1.7e308, -1.7e308, 1.7e308, 1.7e308}, []int{2, 2}, Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, _, err := huge.Split(0.5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = Scale(huge, train, ScaleNorm1)
+	wantErr(t, err, "overflows", "divide")
+}
+
+// TestEditedNaNIsRefused: a researcher marks an outlier as not measured by writing NaN into Data,
+// and Present, which Split and ObservedNorm read, still says it is there. Split put the NaN entry
+// into the training or held-out mask (a training loss or an R2 of NaN, far from the cause) and
+// Scale divided by a NaN norm without an error. Both must refuse, naming the entry and the remedy.
+func TestEditedNaNIsRefused(t *testing.T) {
+	d := smallData(t)
+	train, _, err := d.Split(0.5, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.Index(train.Observed, true)
+	d.Data[i] = math.NaN()
+	_, _, err = d.Split(0.5, 3)
+	wantErr(t, err, "Present", "FromTensor")
+	_, err = ObservedNorm(d, train)
+	wantErr(t, err, "Present", "FromTensor")
+	_, _, err = Scale(d, train, ScaleNorm1)
+	wantErr(t, err, "Present", "FromTensor")
+}

@@ -34,7 +34,11 @@ func ObservedNorm(t *Tensor, train *multilinear.Mask) (float64, error) {
 	if err := train.CheckFits(t.Tensor); err != nil {
 		return 0, fmt.Errorf("datasets: ObservedNorm on %q: %w", t.Name, err)
 	}
-	ss, n := 0.0, 0
+	// A NaN written into Data by hand, with Present not updated, would make the norm NaN.
+	if err := t.Validate(); err != nil {
+		return 0, fmt.Errorf("datasets: ObservedNorm: %w; %s", err, editRemedy)
+	}
+	ss, n, maxAbs := 0.0, 0, 0.0
 	for i, o := range train.Observed {
 		if !o {
 			continue
@@ -44,12 +48,31 @@ func ObservedNorm(t *Tensor, train *multilinear.Mask) (float64, error) {
 				t.Name, multilinear.Unravel(t.Shape, i))
 		}
 		ss += t.Data[i] * t.Data[i]
+		maxAbs = math.Max(maxAbs, math.Abs(t.Data[i]))
 		n++
 	}
-	if n == 0 || ss == 0 {
+	if n == 0 || maxAbs == 0 {
 		return 0, fmt.Errorf("datasets: ObservedNorm on %q: the %d observed entries have norm 0; the tensor cannot be scaled to norm 1", t.Name, n)
 	}
 	frac := float64(n) / float64(t.Present.Count())
+	if math.IsInf(ss, 0) || ss < 0x1p-900 {
+		// Squares beyond float64 (values about 1e155 and up, or 1e-155 and below): the plain sum
+		// overflowed to +Inf (a divisor that turned the data into zeros) or lost its digits to
+		// underflow. Sum the squares of a/maxAbs instead. Other data keep the plain sum, bit for
+		// bit, so that their divisor (and every result keyed on it) is unchanged.
+		ss = 0
+		for i, o := range train.Observed {
+			if o {
+				r := t.Data[i] / maxAbs
+				ss += r * r
+			}
+		}
+		norm := maxAbs * math.Sqrt(ss/frac)
+		if math.IsInf(norm, 0) {
+			return 0, fmt.Errorf("datasets: ObservedNorm on %q: the norm estimate overflows float64 (largest observed |value| %g); divide the data by a power of ten first", t.Name, maxAbs)
+		}
+		return norm, nil
+	}
 	return math.Sqrt(ss / frac), nil
 }
 

@@ -126,6 +126,9 @@ func (t *Tensor) Validate() error {
 	return nil
 }
 
+// editRemedy is the remedy for a tensor whose values and Present disagree after Data was edited.
+const editRemedy = "after editing Data, rebuild the tensor with FromTensor(t.Tensor, meta), which marks the NaN entries missing"
+
 // Missing is the number of entries absent from the source (NaN in Data).
 func (t *Tensor) Missing() int { return t.Size() - t.Present.Count() }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -37,11 +38,12 @@ type LinePlot struct {
 
 // SVG renders the plot as a standalone SVG document.
 func (lp LinePlot) SVG() (string, error) {
-	p, legend, legendW, err := lp.build()
+	w := sizeOr(lp.Width, defaultWidth)
+	p, legend, legendW, err := lp.build(vg.Length(w) * vg.Inch)
 	if err != nil {
 		return "", err
 	}
-	return renderSVG(sizeOr(lp.Width, defaultWidth), sizeOr(lp.Height, defaultHeight), func(dc draw.Canvas) {
+	return renderSVG(w, sizeOr(lp.Height, defaultHeight), func(dc draw.Canvas) {
 		dc.SetColor(color.White)
 		dc.Fill(dc.Rectangle.Path())
 		drawWithLegend(p, legend, legendW, dc)
@@ -61,8 +63,8 @@ func (lp LinePlot) Display() error {
 
 // build validates the series and returns the gonum plot, its legend (drawn
 // beside the axes, not by the plot) and the width that legend needs (0
-// without legend).
-func (lp LinePlot) build() (*plot.Plot, *plot.Legend, vg.Length, error) {
+// without legend), at most maxLegendShare of width, the figure's or panel's.
+func (lp LinePlot) build(width vg.Length) (*plot.Plot, *plot.Legend, vg.Length, error) {
 	if len(lp.Series) == 0 {
 		return nil, nil, 0, fmt.Errorf("%w: LinePlot %q has no series", errNoData, lp.Title)
 	}
@@ -72,8 +74,11 @@ func (lp LinePlot) build() (*plot.Plot, *plot.Legend, vg.Length, error) {
 	legend.TextStyle = p.Legend.TextStyle
 	legend.ThumbnailWidth = vg.Points(16)
 	legend.Top, legend.Left = true, true
-	yLo, yHi := math.Inf(1), math.Inf(-1)
+	xLo, xHi, yLo, yHi := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	var legendW vg.Length
+	// Room for the names: the legend may take maxLegendShare of the width, its
+	// thumbnail and gaps included.
+	nameW := vg.Length(maxLegendShare)*width - legend.ThumbnailWidth - vg.Points(16)
 	for i, s := range lp.Series {
 		if s.X != nil && len(s.X) != len(s.Y) {
 			return nil, nil, 0, fmt.Errorf("kernel: LinePlot %q: series %d (%q) has len(X)=%d but len(Y)=%d",
@@ -88,6 +93,7 @@ func (lp LinePlot) build() (*plot.Plot, *plot.Legend, vg.Length, error) {
 			if !finite(x) || !finite(y) || (lp.LogY && y <= 0) {
 				continue
 			}
+			xLo, xHi = math.Min(xLo, x), math.Max(xHi, x)
 			yLo, yHi = math.Min(yLo, y), math.Max(yHi, y)
 			if lp.LogY {
 				// Drawn as log10(y) on a linear axis labelled in decades:
@@ -113,6 +119,7 @@ func (lp LinePlot) build() (*plot.Plot, *plot.Legend, vg.Length, error) {
 			thumb = noThumb{}
 		}
 		if !lp.HideLegend && s.Name != "" {
+			name = wrapLegendName(legend.TextStyle, name, nameW)
 			legend.Add(name, thumb)
 			if w := legend.TextStyle.Width(name); w > legendW {
 				legendW = w
@@ -121,6 +128,14 @@ func (lp LinePlot) build() (*plot.Plot, *plot.Legend, vg.Length, error) {
 	}
 	if math.IsInf(yLo, 1) {
 		return nil, nil, 0, fmt.Errorf("%w: LinePlot %q has no finite points (positive ones for LogY)", errNoData, lp.Title)
+	}
+	if err := checkSpan(fmt.Sprintf("LinePlot %q x axis", lp.Title), xLo, xHi); err != nil {
+		return nil, nil, 0, err
+	}
+	if !lp.LogY { // a log axis draws log10(y), always a narrow range
+		if err := checkSpan(fmt.Sprintf("LinePlot %q y axis", lp.Title), yLo, yHi); err != nil {
+			return nil, nil, 0, err
+		}
 	}
 	if lp.LogY {
 		p.Y.Tick.Marker = log10Ticker{}
@@ -135,6 +150,35 @@ func (lp LinePlot) build() (*plot.Plot, *plot.Legend, vg.Length, error) {
 		legendW += legend.ThumbnailWidth + vg.Points(16)
 	}
 	return p, &legend, legendW, nil
+}
+
+// maxLegendShare is the largest part of a figure's (or Grid panel's) width
+// the legend may take: its width followed the longest name, so that a long
+// name left the axes a negative width and drew the curves off the canvas.
+const maxLegendShare = 0.4
+
+// wrapLegendName breaks a legend name into lines no wider than width: at
+// spaces, and a word too wide alone between characters, so that no part of
+// the name is lost.
+func wrapLegendName(sty draw.TextStyle, name string, width vg.Length) string {
+	if width <= 0 || sty.Width(name) <= width {
+		return name
+	}
+	lines, _ := wrapLines(sty, strings.Fields(name), width)
+	var out []string
+	for _, line := range lines {
+		for sty.Width(line) > width {
+			r := []rune(line)
+			n := 1 // at least one character a line, however narrow the room
+			for n < len(r) && sty.Width(string(r[:n+1])) <= width {
+				n++
+			}
+			out = append(out, string(r[:n]))
+			line = string(r[n:])
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
 }
 
 // noThumb is the empty legend icon of a series with nothing to draw.
@@ -198,7 +242,7 @@ func (g Grid) SVG() (string, error) {
 	// One legend width per column, so that the panels of a column stay aligned.
 	legendW := make([]vg.Length, g.Cols)
 	for i, panel := range g.Panels {
-		p, legend, w, err := panel.build()
+		p, legend, w, err := panel.build(vg.Length(sizeOr(g.PanelWidth, defaultPanelWidth)) * vg.Inch)
 		if err != nil {
 			return "", fmt.Errorf("kernel: Grid %q panel %d: %w", g.Title, i, err)
 		}
@@ -211,7 +255,7 @@ func (g Grid) SVG() (string, error) {
 	for i := range g.Panels {
 		p, c := plots[i/g.Cols][i%g.Cols], i%g.Cols
 		w := vg.Length(pw)*vg.Inch - legendW[c] - rightMargin - vg.Points(10)
-		p.Title.Text, p.Title.TextStyle = wrapText(p.Title.TextStyle, p.Title.Text, w)
+		fitTexts(p, w+vg.Points(4), vg.Length(ph)*vg.Inch)
 	}
 	width := pw * float64(g.Cols)
 	// The title wraps to the figure's width; the figure grows by its height.

@@ -54,6 +54,9 @@ func (cs ColorScale) check() error {
 	if cs.Log && cs.Min <= 0 {
 		return fmt.Errorf("kernel: log ColorScale %q needs Min > 0, got Min=%g", cs.Label, cs.Min)
 	}
+	if !cs.Log { // the colour bar's ticks are placed on [Min, Max]
+		return checkSpan(fmt.Sprintf("ColorScale %q", cs.Label), cs.Min, cs.Max)
+	}
 	return nil
 }
 
@@ -216,6 +219,18 @@ func (s Scatter) SVG() (string, error) {
 		}
 		return "", fmt.Errorf("%w: Scatter %q has no point with finite X and Y", errNoData, s.Title)
 	}
+	for _, ax := range []struct {
+		name string
+		vals []float64
+	}{{"x", xs}, {"y", ys}} {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, v := range ax.vals {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+		if err := checkSpan(fmt.Sprintf("Scatter %q %s axis", s.Title, ax.name), lo, hi); err != nil {
+			return "", err
+		}
+	}
 	xInt, yInt := wholeNumbers(xs), wholeNumbers(ys)
 	jx, jy := s.JitterX, s.JitterY
 	if xInt {
@@ -345,6 +360,12 @@ func integerAxis(ax *plot.Axis, vals []float64, jitter float64, whole bool) {
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
 	}
 	if hi-lo > 20 {
+		return
+	}
+	if math.Max(math.Abs(lo), math.Abs(hi)) > 1<<50 {
+		// Whole numbers this large are too sparse in float64 for a tick per integer (beyond 2^53
+		// v+1 == v, and integerTicker never ended): a continuous axis instead.
+		padAxis(ax, vals)
 		return
 	}
 	pad := math.Max(0.5, jitter+0.2)

@@ -191,3 +191,21 @@ func TestScatterErrors(t *testing.T) {
 		t.Fatalf("valid scatter: %v", err)
 	}
 }
+
+// TestScatterLargeWholeNumbers: whole numbers beyond 2^53 (an identifier or a seed on an axis) are
+// their own neighbours (v+1 == v), so a tick per integer looped forever, allocating, until the
+// cell died out of memory. They must draw on an ordinary axis.
+func TestScatterLargeWholeNumbers(t *testing.T) {
+	cases := map[string]Scatter{
+		"x":    {X: []float64{1e17}, Y: []float64{1}, Value: []float64{0.9}, Color: R2Scale("R2")},
+		"y":    {X: []float64{1}, Y: []float64{1e16}, Value: []float64{0.9}, Color: R2Scale("R2")},
+		"ties": {X: []float64{1e17, 1e17}, Y: []float64{3, 3}, Value: []float64{0.9, 0.85}, Color: R2Scale("R2")},
+	}
+	for name, s := range cases {
+		t.Run(name, func(t *testing.T) {
+			if err := renderWithin(t, name, s.SVG); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -110,6 +110,18 @@ func fixFontFamily(svg string) string {
 		"font-family:Liberation Sans,Arial,Helvetica,sans-serif;")
 }
 
+// checkSpan returns an error when values spread over [lo, hi] cannot be drawn on one axis: when
+// hi-lo, or the range widened by 5% each side (Scatter's padding), overflows float64. gonum's tick
+// placement then loops, allocating, until the program runs out of memory, a fatal error that loses
+// the notebook cell; a run that diverges oscillating in sign reaches such values (±1e308) before Inf.
+func checkSpan(what string, lo, hi float64) error {
+	span := hi - lo
+	if finite(span) && finite(lo-0.05*span) && finite(hi+0.05*span) {
+		return nil
+	}
+	return fmt.Errorf("kernel: %s: values span [%g, %g], too wide to draw on one axis (the range overflows float64): leave out the diverged points, or plot log10 of their magnitude", what, lo, hi)
+}
+
 // finite reports whether v is neither NaN nor infinite.
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
@@ -241,8 +253,24 @@ func wrapLines(sty draw.TextStyle, words []string, width vg.Length) (lines []str
 	return append(lines, cur), fits
 }
 
-// fitTitle wraps (and if need be shrinks) the plot's title to the width of
+// fitTitle wraps (and if need be shrinks) the plot's title and axis labels to
 // the canvas it will be drawn on, so that no title starts off-canvas.
 func fitTitle(p *plot.Plot, dc draw.Canvas) {
-	p.Title.Text, p.Title.TextStyle = wrapText(p.Title.TextStyle, p.Title.Text, dc.Max.X-dc.Min.X-vg.Points(4))
+	fitTexts(p, dc.Max.X-dc.Min.X, dc.Max.Y-dc.Min.Y)
+}
+
+// fitTexts wraps the title and the x label to width w and the (rotated) y
+// label to height h: an x label wider than the figure was cut at both edges,
+// and a y label longer than the figure is high pushed the axes, the legend and
+// the colour bar off the canvas.
+func fitTexts(p *plot.Plot, w, h vg.Length) {
+	p.Title.Text, p.Title.TextStyle = wrapText(p.Title.TextStyle, p.Title.Text, w-vg.Points(4))
+	p.X.Label.Text, p.X.Label.TextStyle = wrapText(p.X.Label.TextStyle, p.X.Label.Text, w-vg.Points(4))
+	// The y label is centred on the axes, which the title, the x label and the tick labels
+	// (about 24 pt) leave of the height.
+	h -= p.X.Label.TextStyle.Height(p.X.Label.Text) + vg.Points(24)
+	if p.Title.Text != "" {
+		h -= p.Title.TextStyle.Height(p.Title.Text) + p.Title.Padding
+	}
+	p.Y.Label.Text, p.Y.Label.TextStyle = wrapText(p.Y.Label.TextStyle, p.Y.Label.Text, h)
 }

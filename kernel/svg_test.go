@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -232,7 +233,7 @@ func TestLogTicker(t *testing.T) {
 var reSVGTextPos = regexp.MustCompile(`<text x="([-0-9.e]+)" y="([-0-9.e]+)" transform="scale\(1, -1\)"\s*style="[^"]*font-size:([0-9.]+)px"\s*>([^<]*)</text>`)
 
 // reSVGRotated matches a rotated text (axis titles), checked by eye only.
-var reSVGRotated = regexp.MustCompile(`<g transform="rotate\([^)]*\)">\s*<text[^>]*>[^<]*</text>`)
+var reSVGRotated = regexp.MustCompile(`<g transform="rotate\([^)]*\)">(\s*<text[^>]*>[^<]*</text>)+`)
 
 // reSVGSize matches the root element's size in points.
 var reSVGSize = regexp.MustCompile(`<svg width="([0-9.]+)pt" height="([0-9.]+)pt"`)
@@ -266,5 +267,131 @@ func checkTextInside(t *testing.T, name, svg string) {
 	}
 	if n == 0 {
 		t.Errorf("%s: found no text to check; has vgsvg's output format changed?", name)
+	}
+}
+
+// renderWithin runs f and fails the test if it does not return within a few seconds. gonum's tick
+// placement used to loop, allocating, on ranges wider than float64 can subtract: in a notebook that
+// ends in an out-of-memory fatal error that loses the cell, not in an error.
+func renderWithin(t *testing.T, name string, f func() (string, error)) error {
+	t.Helper()
+	type result struct{ err error }
+	done := make(chan result, 1)
+	go func() {
+		_, err := f()
+		done <- result{err}
+	}()
+	select {
+	case r := <-done:
+		return r.err
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s: still drawing after 20 s (tick placement looping)", name)
+		return nil
+	}
+}
+
+// TestPlotsRefuseSpansBeyondFloat64: a diverged run that oscillates in sign reaches ±1e308 before
+// Inf; the Inf points are left out, the finite ones span more than float64 can hold. The figure
+// must be refused with an error that says so, not hang until the cell runs out of memory.
+func TestPlotsRefuseSpansBeyondFloat64(t *testing.T) {
+	diverged := []float64{1, -10, 1e100, -1e200, 1e308, -1e308, math.Inf(1)}
+	cases := map[string]func() (string, error){
+		"LinePlot y": func() (string, error) {
+			return LinePlot{Title: "diverged", Series: []Series{{Name: "w", Y: diverged}}}.SVG()
+		},
+		"LinePlot x": func() (string, error) {
+			return LinePlot{Series: []Series{{Name: "w", X: []float64{-1.5e308, 1.5e308}, Y: []float64{1, 2}}}}.SVG()
+		},
+		"Scatter y": func() (string, error) {
+			return Scatter{X: []float64{1, 2}, Y: []float64{-1.7e308, 1.7e308}, Value: []float64{0.9, 0.9}, Color: R2Scale("R2")}.SVG()
+		},
+		"Scatter padding": func() (string, error) {
+			return Scatter{X: []float64{1.5, 2}, Y: []float64{-1.79e308, 0.5}, Value: []float64{0.9, 0.9}, Color: R2Scale("R2")}.SVG()
+		},
+		"ColorScale": func() (string, error) {
+			return Scatter{X: []float64{1}, Y: []float64{1}, Value: []float64{0.9}, Color: ColorScale{Label: "v", Min: -1e308, Max: 1e308}}.SVG()
+		},
+	}
+	for name, f := range cases {
+		t.Run(name, func(t *testing.T) {
+			err := renderWithin(t, name, f)
+			if err == nil || !strings.Contains(err.Error(), "too wide") {
+				t.Fatalf("err = %v, want one saying the range is too wide to draw", err)
+			}
+		})
+	}
+	// Wide but representable ranges still draw.
+	if err := renderWithin(t, "wide", func() (string, error) {
+		return LinePlot{Series: []Series{{Name: "w", Y: []float64{-1e307, 1e307}}}}.SVG()
+	}); err != nil {
+		t.Errorf("a range of ±1e307: %v", err)
+	}
+}
+
+// TestLongLegendNamesKeepTheAxes: the legend took the width of its longest name, whatever it was,
+// and the axes the rest: a series name of 130 characters left the axes a negative width and
+// drew the curves off the canvas, a name of 35 characters squashed a Grid panel's axes to a
+// quarter of it. Long names wrap (a word too long alone between characters) so that the legend
+// takes at most 40% of the width, the curves about half of it, and every text stays on the canvas.
+func TestLongLegendNamesKeepTheAxes(t *testing.T) {
+	long := strings.Repeat("verylongname ", 10)
+	word := strings.Repeat("x", 90)
+	figs := map[string]struct {
+		svg   func() (string, error)
+		width float64 // of the panel holding the first series, in points
+	}{
+		"LinePlot": {func() (string, error) {
+			return LinePlot{Title: "t", Series: []Series{{Name: long, Y: []float64{1, 2, 3}}, {Name: word, Y: []float64{3, 2, 1}}}}.SVG()
+		}, 6 * 72},
+		"Grid": {func() (string, error) {
+			p := LinePlot{Title: "t", Series: []Series{{Name: "IL-2 Treg IL2Ra_hi, depth 3, seed 12, lr 0.01", Y: []float64{1, 2, 3}}}}
+			return Grid{Cols: 2, Panels: []LinePlot{p, p}}.SVG()
+		}, 4.2 * 72},
+	}
+	for name, f := range figs {
+		t.Run(name, func(t *testing.T) {
+			svg, err := f.svg()
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkTextInside(t, name, svg)
+			curve := strokePaths(svg, palette10[0])[0]
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for _, m := range regexp.MustCompile(`[ML](-?[0-9.]+),`).FindAllStringSubmatch(curve, -1) {
+				x, _ := strconv.ParseFloat(m[1], 64)
+				lo, hi = math.Min(lo, x), math.Max(hi, x)
+			}
+			if lo < 0 || hi-lo < 0.45*f.width {
+				t.Errorf("the curve spans x = %.1f..%.1f of a %g pt panel: the legend took the axes' room", lo, hi, f.width)
+			}
+		})
+	}
+}
+
+// TestLongAxisLabelsStayOnTheCanvas: axis labels were not wrapped like titles: an x label wider
+// than the figure was cut at both edges, and a y label (or colour-bar label) longer than the figure
+// is high pushed the legend entries and the colour bar's ticks off the canvas.
+func TestLongAxisLabelsStayOnTheCanvas(t *testing.T) {
+	long := strings.Repeat("held-out error ", 8)
+	figs := map[string]func() (string, error){
+		"LinePlot": func() (string, error) {
+			return LinePlot{Title: long, XLabel: long, YLabel: long, Series: []Series{{Name: "a", Y: []float64{1, 2}}}}.SVG()
+		},
+		"Scatter": func() (string, error) {
+			return Scatter{Title: long, XLabel: long, YLabel: long, X: []float64{1}, Y: []float64{1}, Value: []float64{0.9}, Color: R2Scale(long)}.SVG()
+		},
+		"Grid": func() (string, error) {
+			p := LinePlot{Title: long, XLabel: long, YLabel: long, Series: []Series{{Name: "a", Y: []float64{1, 2}}}}
+			return Grid{Cols: 2, Panels: []LinePlot{p, p}}.SVG()
+		},
+	}
+	for name, f := range figs {
+		t.Run(name, func(t *testing.T) {
+			svg, err := f()
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkTextInside(t, name, svg)
+		})
 	}
 }

@@ -47,9 +47,13 @@ func stampFile(path, profile, backend string) error {
 	if err := json.Unmarshal(raw, &nb); err != nil {
 		return fmt.Errorf("%s is not notebook JSON: %w", path, err)
 	}
+	// Numbers stay as written (json.Number): through float64, an integer beyond 2^53 in metadata or in
+	// a JSON output came back rounded, and 1.0 as 1.
 	var doc map[string]any
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return err
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil {
+		return fmt.Errorf("%s is not notebook JSON: %w", path, err)
 	}
 	meta, _ := doc["metadata"].(map[string]any)
 	if meta == nil {
@@ -65,8 +69,31 @@ func stampFile(path, profile, backend string) error {
 	if err := enc.Encode(doc); err != nil {
 		return err
 	}
+	return writeSynced(path, buf.Bytes())
+}
+
+// writeSynced replaces path by data through a temporary file that is synced to disk before the
+// rename: an executed notebook holds hours of full-profile outputs, and a crash or power loss must
+// leave either the old file or the new one, never a truncated one.
+func writeSynced(path string, data []byte) (err error) {
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
 		return err
 	}
 	return os.Rename(tmp, path)

@@ -72,3 +72,28 @@ func TestMarkdownEditsKeepTheStamp(t *testing.T) {
 		t.Error("a code edit left the source hash unchanged")
 	}
 }
+
+// TestStampKeepsNumbers: stamping re-encodes the notebook; numbers elsewhere in it (metadata, a JSON
+// output) went through float64, so an integer beyond 2^53 came back rounded and 1.0 as 1. The
+// stamp must change the stamp and nothing else of what the notebook holds.
+func TestStampKeepsNumbers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nb.ipynb")
+	src := `{"metadata": {"seed": 12345678901234567891, "ratio": 1.0, "tiny": 1e-400}, "nbformat": 4, "nbformat_minor": 5,
+ "cells": [{"cell_type": "code", "source": "%%\nfmt.Println(1)", "metadata": {}, "execution_count": 1,
+  "outputs": [{"output_type": "display_data", "metadata": {}, "data": {"application/json": {"id": 9007199254740993}}}]}]}`
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := stampFile(path, "full", "go"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"12345678901234567891", `"ratio": 1.0`, "1e-400", "9007199254740993", `"sources_sha256"`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("stamped notebook lost %s:\n%s", want, out)
+		}
+	}
+}
