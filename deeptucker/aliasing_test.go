@@ -29,3 +29,25 @@ func TestModelBuilderReuseLeavesBuiltModels(t *testing.T) {
 		t.Errorf("editing a built model changed the builder: depths %v", m3.Depths)
 	}
 }
+
+// TestCheckpointOwnsItsParams: a researcher who edits a result's Params to build a warm start (an ablated core
+// slice, say) must still resume the original run from its Checkpoint: the two must not share storage.
+func TestCheckpointOwnsItsParams(t *testing.T) {
+	m, run := checkpointProblem(t)
+	tr := mustTraining(t, NewTraining().Adam(1e-2).Steps(4).RecordEvery(2))
+	res := mustFit(t, m, tr, run)
+	before := res.Runs[0].Checkpoint.Params.Clone()
+	warm := res.Runs[0].Params
+	for i := range warm.Core.Data {
+		warm.Core.Data[i] = 0
+	}
+	for _, xs := range warm.Vectors {
+		xs.Data[0] = 7
+	}
+	got := res.Runs[0].Checkpoint.Params
+	for k, xs := range got.flat() {
+		if !slices.Equal(xs, before.flat()[k]) {
+			t.Fatalf("editing RunResult.Params changed the checkpoint's parameters (tensor %d)", k)
+		}
+	}
+}
