@@ -17,7 +17,7 @@ type Record struct {
 	DataLoss   float64
 	Terms      map[string]float64 `json:",omitempty"`
 	HeldOutMSE float64            // NaN without a held-out mask
-	HeldOutR2  float64            // scikit-learn's r2_score on held-out entries; NaN without a held-out mask
+	HeldOutR2  float64            // scikit-learn's r2_score on held-out entries (as metrics.R2); NaN with fewer than two
 	// ValidationMSE and ValidationR2 are computed on Run.Validation (NaN without one): the early-stopping signal.
 	ValidationMSE, ValidationR2 float64
 	// AllR2 is the R2 over every entry the run reads (observed, validation and held-out): a diagnostic of the
