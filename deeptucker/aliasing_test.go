@@ -1,6 +1,7 @@
 package deeptucker
 
 import (
+	"errors"
 	"slices"
 	"testing"
 )
@@ -48,6 +49,48 @@ func TestCheckpointOwnsItsParams(t *testing.T) {
 	for k, xs := range got.flat() {
 		if !slices.Equal(xs, before.flat()[k]) {
 			t.Fatalf("editing RunResult.Params changed the checkpoint's parameters (tensor %d)", k)
+		}
+	}
+}
+
+// TestHostDiagnosticGetsItsOwnParams: a host diagnostic that works on the parameters it is given in place (takes
+// absolute values, balances them, zeroes a slice to measure something) must not change the run: the parameters
+// it is handed are also the snapshot a run that later diverges goes back to.
+func TestHostDiagnosticGetsItsOwnParams(t *testing.T) {
+	shape := []int{5, 4, 3}
+	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
+	for i := range x.Data {
+		x.Data[i] *= 10
+	}
+	train, held := splitMask(shape, 0.7, 1)
+	m := mustModel(t, NewModel(shape...).Depth(3).InitStd(0.5))
+	fit := func(host func(p *Params) []float64) *RunResult {
+		tr := mustTraining(t, NewTraining().GradientDescent(50).Steps(500).RecordEvery(1).
+			AddDiagnostic(Diagnostic{Name: "core sum", Host: host}))
+		res, err := Fit(m, tr, Run{Target: x, Train: train, HeldOut: held, Seed: 1})
+		if !errors.Is(err, ErrDiverged) {
+			t.Fatalf("want ErrDiverged, got %v", err)
+		}
+		return &res.Runs[0]
+	}
+	sum := func(p *Params) float64 {
+		s := 0.0
+		for _, v := range p.Core.Data {
+			s += v
+		}
+		return s
+	}
+	clean := fit(func(p *Params) []float64 { return []float64{sum(p)} })
+	inPlace := fit(func(p *Params) []float64 {
+		s := sum(p)
+		for i := range p.Core.Data {
+			p.Core.Data[i] = 0 // scratch use of the argument
+		}
+		return []float64{s}
+	})
+	for k, xs := range clean.Params.flat() {
+		if !slices.Equal(xs, inPlace.Params.flat()[k]) {
+			t.Fatalf("a host diagnostic writing to its argument changed the diverged run's restored parameters (tensor %d)", k)
 		}
 	}
 }

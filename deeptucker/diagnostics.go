@@ -142,7 +142,9 @@ func (s *session) buildRecord(host [][]float64, i, step int, params *Params) Rec
 			rec.Extra = map[string][]float64{}
 		}
 		if d.Host != nil {
-			rec.Extra[d.Name] = d.Host(params)
+			// A copy: params is also the snapshot a run that later diverges goes back to, and a host function
+			// may use its argument as scratch space.
+			rec.Extra[d.Name] = d.Host(params.Clone())
 			continue
 		}
 		rec.Extra[d.Name] = append([]float64(nil), row(host[k], i, len(host[k])/M)...)

@@ -64,9 +64,9 @@ func L1Core(weight float64) Term {
 
 // Diagnostic is a named quantity recorded every RecordEvery steps, in Record.Extra[Name]: either a graph
 // function of the parameters (Graph, returning [M] or [M, k]: k values per run) or a host function of one
-// run's parameters (Host, for what graphs cannot do, such as an SVD). Set exactly one. Name keys stored results
-// as a Term's does (Behaviour's probe sees most edits under an unchanged name, not all): rename a diagnostic
-// whenever you change it.
+// run's parameters (Host, for what graphs cannot do, such as an SVD; it gets a copy of its own, which it may
+// change). Set exactly one. Name keys stored results as a Term's does (Behaviour's probe sees most edits under
+// an unchanged name, not all): rename a diagnostic whenever you change it.
 type Diagnostic struct {
 	Name  string
 	Graph func(v *Vars) *Node
