@@ -4,6 +4,8 @@ import (
 	"errors"
 	"slices"
 	"testing"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 )
 
 // TestModelBuilderReuseLeavesBuiltModels: a notebook cell that keeps one builder and calls Done after each tweak
@@ -92,5 +94,33 @@ func TestHostDiagnosticGetsItsOwnParams(t *testing.T) {
 		if !slices.Equal(xs, inPlace.Params.flat()[k]) {
 			t.Fatalf("a host diagnostic writing to its argument changed the diverged run's restored parameters (tensor %d)", k)
 		}
+	}
+}
+
+// TestTermsCannotRewriteTheVarsOthersRead: a term that reassigns a field of the Vars it is given (v.W masked
+// in place, say, or v.Core replaced) changes its own value only: the held-out error, the slice norms and the
+// other terms still read the model's W and core.
+func TestTermsCannotRewriteTheVarsOthersRead(t *testing.T) {
+	shape := []int{4, 3, 3}
+	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
+	train, held := splitMask(shape, 0.7, 1)
+	m := mustModel(t, NewModel(shape...).Depth(2).InitStd(0.3))
+	fit := func(fn func(v *Vars) *Node) Record {
+		tr := mustTraining(t, NewTraining().Adam(1e-2).Steps(4).RecordEvery(2).AddTerm(Term{Name: "t", Fn: fn}).
+			AddTerm(L1Core(1e-3)))
+		return mustFit(t, m, tr, Run{Target: x, Train: train, HeldOut: held, Seed: 1}).Runs[0].Final()
+	}
+	clean := fit(func(v *Vars) *Node { return PerRun(MulScalar(Square(Mul(v.W, v.Weights)), 0)) })
+	rewriting := fit(func(v *Vars) *Node {
+		v.W = Mul(v.W, v.Weights) // reassigned, not a new variable
+		v.Core = ZerosLike(v.Core)
+		v.Vectors[0] = ZerosLike(v.Vectors[0])
+		return PerRun(MulScalar(Square(v.W), 0))
+	})
+	if clean.HeldOutMSE != rewriting.HeldOutMSE || clean.Terms["l1-core(0.001)"] != rewriting.Terms["l1-core(0.001)"] ||
+		!slices.Equal(clean.SliceNorms[0], rewriting.SliceNorms[0]) || !slices.Equal(clean.WNorms[0], rewriting.WNorms[0]) {
+		t.Errorf("a term reassigning its Vars changed what others read: held-out MSE %g against %g, L1 %g against %g, slice norms %v against %v, w norms %v against %v",
+			rewriting.HeldOutMSE, clean.HeldOutMSE, rewriting.Terms["l1-core(0.001)"], clean.Terms["l1-core(0.001)"],
+			rewriting.SliceNorms[0], clean.SliceNorms[0], rewriting.WNorms[0], clean.WNorms[0])
 	}
 }

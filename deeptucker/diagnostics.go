@@ -71,7 +71,7 @@ func (s *session) diagnosticsGraph(_ *context.Context, g *Graph) []*Node {
 		if d.Graph == nil {
 			continue
 		}
-		x := d.Graph(v)
+		x := d.Graph(v.forUser())
 		if x == nil || x.Rank() < 1 || x.Rank() > 2 || x.Shape().Dimensions[0] != s.numRuns {
 			panic("deeptucker: diagnostic " + d.Name + " must return [M] or [M, k] (one row per run), got " + shapeOf(x))
 		}
