@@ -124,3 +124,38 @@ func TestTermsCannotRewriteTheVarsOthersRead(t *testing.T) {
 			rewriting.SliceNorms[0], clean.SliceNorms[0], rewriting.WNorms[0], clean.WNorms[0])
 	}
 }
+
+// TestOnRecordGetsCopies: a progress display that sorts the slice norms it is shown (to plot them ranked) or
+// rescales a diagnostic in place must not change the run's history (Fig. 3 plots it).
+func TestOnRecordGetsCopies(t *testing.T) {
+	shape := []int{4, 3, 3}
+	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
+	train, held := splitMask(shape, 0.7, 1)
+	m := mustModel(t, NewModel(shape...).Depth(2).InitStd(0.3))
+	diag := Diagnostic{Name: "core", Host: func(p *Params) []float64 { return slices.Clone(p.Core.Data[:3]) }}
+	fit := func(on func(int, []Record)) []Record {
+		b := NewTraining().Adam(1e-2).Steps(4).RecordEvery(2).AddDiagnostic(diag).AddTerm(L1Core(1e-3))
+		if on != nil {
+			b = b.OnRecord(on)
+		}
+		return mustFit(t, m, mustTraining(t, b), Run{Target: x, Train: train, HeldOut: held, Seed: 1}).Runs[0].Records
+	}
+	clean := fit(nil)
+	shown := fit(func(_ int, recs []Record) {
+		for _, r := range recs {
+			slices.Sort(r.SliceNorms[0])
+			r.ColumnNorms[1][0] = -1
+			r.Extra["core"][0] = 0
+			r.Terms["l1-core(0.001)"] = 0
+			r.ActiveColumns[0] = 99
+		}
+	})
+	for i := range clean {
+		a, b := clean[i], shown[i]
+		if !slices.Equal(a.SliceNorms[0], b.SliceNorms[0]) || !slices.Equal(a.ColumnNorms[1], b.ColumnNorms[1]) ||
+			!slices.Equal(a.Extra["core"], b.Extra["core"]) || a.Terms["l1-core(0.001)"] != b.Terms["l1-core(0.001)"] ||
+			!slices.Equal(a.ActiveColumns, b.ActiveColumns) {
+			t.Fatalf("record %d (step %d) changed by what OnRecord did to its copy", i, a.Step)
+		}
+	}
+}

@@ -1,7 +1,9 @@
 package deeptucker
 
 import (
+	"maps"
 	"math"
+	"slices"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -224,7 +226,12 @@ func (s *session) record(step int) (moving bool, err error) {
 		}
 	}
 	if s.training.OnRecord != nil {
-		s.training.OnRecord(step, recs)
+		// Copies: the records are the runs' history, and a display may sort or rescale what it is shown.
+		shown := make([]Record, len(recs))
+		for i, r := range recs {
+			shown[i] = r.clone()
+		}
+		s.training.OnRecord(step, shown)
 	}
 	for _, a := range s.activeHost {
 		if a != 0 {
@@ -232,6 +239,38 @@ func (s *session) record(step int) (moving bool, err error) {
 		}
 	}
 	return false, nil
+}
+
+// clone returns a deep copy of r.
+func (r Record) clone() Record {
+	c := r
+	c.Terms = maps.Clone(r.Terms)
+	c.SliceNorms, c.ColumnNorms, c.WNorms = cloneRows(r.SliceNorms), cloneRows(r.ColumnNorms), cloneRows(r.WNorms)
+	if r.LayerNorms != nil {
+		c.LayerNorms = make([][][]float64, len(r.LayerNorms))
+		for n, layers := range r.LayerNorms {
+			c.LayerNorms[n] = cloneRows(layers)
+		}
+	}
+	c.ActiveColumns = slices.Clone(r.ActiveColumns)
+	if r.Extra != nil {
+		c.Extra = make(map[string][]float64, len(r.Extra))
+		for k, v := range r.Extra {
+			c.Extra[k] = slices.Clone(v)
+		}
+	}
+	return c
+}
+
+func cloneRows(rows [][]float64) [][]float64 {
+	if rows == nil {
+		return nil
+	}
+	out := make([][]float64, len(rows))
+	for i, r := range rows {
+		out[i] = slices.Clone(r)
+	}
+	return out
 }
 
 // lastRecord is what a run that stopped reports at a later record: its last record, or, for a run whose
