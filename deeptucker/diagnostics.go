@@ -1,7 +1,9 @@
 package deeptucker
 
 import (
+	"maps"
 	"math"
+	"slices"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -17,7 +19,7 @@ type Record struct {
 	DataLoss   float64
 	Terms      map[string]float64 `json:",omitempty"`
 	HeldOutMSE float64            // NaN without a held-out mask
-	HeldOutR2  float64            // scikit-learn's r2_score on held-out entries; NaN without a held-out mask
+	HeldOutR2  float64            // scikit-learn's r2_score on held-out entries (as metrics.R2); NaN with fewer than two
 	// ValidationMSE and ValidationR2 are computed on Run.Validation (NaN without one): the early-stopping signal.
 	ValidationMSE, ValidationR2 float64
 	// AllR2 is the R2 over every entry the run reads (observed, validation and held-out): a diagnostic of the
@@ -71,7 +73,7 @@ func (s *session) diagnosticsGraph(_ *context.Context, g *Graph) []*Node {
 		if d.Graph == nil {
 			continue
 		}
-		x := d.Graph(v)
+		x := d.Graph(v.forUser())
 		if x == nil || x.Rank() < 1 || x.Rank() > 2 || x.Shape().Dimensions[0] != s.numRuns {
 			panic("deeptucker: diagnostic " + d.Name + " must return [M] or [M, k] (one row per run), got " + shapeOf(x))
 		}
@@ -142,7 +144,9 @@ func (s *session) buildRecord(host [][]float64, i, step int, params *Params) Rec
 			rec.Extra = map[string][]float64{}
 		}
 		if d.Host != nil {
-			rec.Extra[d.Name] = d.Host(params)
+			// A copy: params is also the snapshot a run that later diverges goes back to, and a host function
+			// may use its argument as scratch space.
+			rec.Extra[d.Name] = d.Host(params.Clone())
 			continue
 		}
 		rec.Extra[d.Name] = append([]float64(nil), row(host[k], i, len(host[k])/M)...)
@@ -222,7 +226,12 @@ func (s *session) record(step int) (moving bool, err error) {
 		}
 	}
 	if s.training.OnRecord != nil {
-		s.training.OnRecord(step, recs)
+		// Copies: the records are the runs' history, and a display may sort or rescale what it is shown.
+		shown := make([]Record, len(recs))
+		for i, r := range recs {
+			shown[i] = r.clone()
+		}
+		s.training.OnRecord(step, shown)
 	}
 	for _, a := range s.activeHost {
 		if a != 0 {
@@ -230,6 +239,38 @@ func (s *session) record(step int) (moving bool, err error) {
 		}
 	}
 	return false, nil
+}
+
+// clone returns a deep copy of r.
+func (r Record) clone() Record {
+	c := r
+	c.Terms = maps.Clone(r.Terms)
+	c.SliceNorms, c.ColumnNorms, c.WNorms = cloneRows(r.SliceNorms), cloneRows(r.ColumnNorms), cloneRows(r.WNorms)
+	if r.LayerNorms != nil {
+		c.LayerNorms = make([][][]float64, len(r.LayerNorms))
+		for n, layers := range r.LayerNorms {
+			c.LayerNorms[n] = cloneRows(layers)
+		}
+	}
+	c.ActiveColumns = slices.Clone(r.ActiveColumns)
+	if r.Extra != nil {
+		c.Extra = make(map[string][]float64, len(r.Extra))
+		for k, v := range r.Extra {
+			c.Extra[k] = slices.Clone(v)
+		}
+	}
+	return c
+}
+
+func cloneRows(rows [][]float64) [][]float64 {
+	if rows == nil {
+		return nil
+	}
+	out := make([][]float64, len(rows))
+	for i, r := range rows {
+		out[i] = slices.Clone(r)
+	}
+	return out
 }
 
 // lastRecord is what a run that stopped reports at a later record: its last record, or, for a run whose

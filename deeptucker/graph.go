@@ -1,6 +1,8 @@
 package deeptucker
 
 import (
+	"math"
+
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // GoMLX's graph DSL reads as maths.
 )
 
@@ -63,7 +65,14 @@ func maskedR2(w, target, mask, count *Node) *Node {
 	}
 	ssTot := sumPerModel(Mul(mask, Square(Sub(target, mean))))
 	ssRes := sumPerModel(Mul(mask, Square(Sub(w, target))))
-	return OneMinus(Div(ssRes, ssTot))
+	r2 := OneMinus(Div(ssRes, ssTot))
+	// scikit-learn's r2_score (package metrics): all-equal targets (ssTot = 0) give 1 for an exact prediction and
+	// 0 otherwise (force_finite), not ±Inf; fewer than two entries, where it is not defined, give NaN, as none do.
+	zero, one := ZerosLike(ssTot), OnesLike(ssTot)
+	forced := Where(Equal(ssRes, zero), one, zero)
+	forced = Where(IsNaN(ssRes), ssRes, forced)
+	r2 = Where(Equal(ssTot, zero), forced, r2)
+	return Where(LessThan(count, AddScalar(one, 1)), MulScalar(one, math.NaN()), r2)
 }
 
 // sliceNormsSq returns ||G_{..r..}||² along mode n for every model, shape [M, r_n]; for a diagonal core λ it

@@ -40,12 +40,21 @@ func checkMemory(m *Model, t *Training, numRuns int) error {
 		limit, source = float64(avail), "the memory this system reports available"
 	}
 	if need > limit {
-		return fmt.Errorf("deeptucker: this Fit needs about %s (%d runs x %d parameters and %d data entries in %s), more than %s (%s); "+
+		return &MemoryError{Runs: numRuns, msg: fmt.Sprintf("deeptucker: this Fit needs about %s (%d runs x %d parameters and %d data entries in %s), more than %s (%s); "+
 			"train fewer runs per Fit, use a smaller CoreShape or depth, float32, or set TrainingBuilder.MemoryLimit",
-			bytesString(need), numRuns, m.NumParams(), prod(m.Shape), t.DType, bytesString(limit), source)
+			bytesString(need), numRuns, m.NumParams(), prod(m.Shape), t.DType, bytesString(limit), source)}
 	}
 	return nil
 }
+
+// MemoryError is Fit's refusal, before allocating anything, of a Fit that would not fit in memory. Runs is the
+// number of runs it was asked to train together: fewer per Fit may fit (package study splits such a batch).
+type MemoryError struct {
+	Runs int
+	msg  string
+}
+
+func (e *MemoryError) Error() string { return e.msg }
 
 // availableMemory reads MemAvailable from /proc/meminfo (Linux); ok is false elsewhere.
 func availableMemory() (bytes int64, ok bool) {

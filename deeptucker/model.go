@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 )
 
 // Model describes a deep Tucker factorization W = G ×_1 V(1) ··· ×_N V(N) (paper eq. 1), where the column r of
@@ -122,12 +123,16 @@ func (b *ModelBuilder) Init(scheme InitScheme, std float64) *ModelBuilder {
 	return b
 }
 
-// Done validates the configuration.
+// Done validates the configuration and returns a model of its own: the builder may be changed and Done called
+// again for another model, which leaves the first as it was.
 func (b *ModelBuilder) Done() (*Model, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
 	m := b.m
+	// The model gets slices of its own: Depth and Diagonal write the builder's in place, so a builder reused
+	// for another model (b.Depth(1).Done(), then b.Depth(3).Done()) would otherwise change the first one.
+	m.Shape, m.Depths, m.CoreShape = slices.Clone(m.Shape), slices.Clone(m.Depths), slices.Clone(m.CoreShape)
 	if b.autoStd {
 		m.InitStd = 1 // a placeholder so that Validate checks the rest; the default needs a valid shape
 		if err := m.Validate(); err != nil {

@@ -2,13 +2,15 @@ package deeptucker
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 )
 
 // Vars is the graph view of a batch's parameters and data that objective terms and diagnostics are written
-// against. Every node has the leading model axis M: one value per run trained in the batch.
+// against. Every node has the leading model axis M: one value per run trained in the batch. Each function gets
+// a copy of its own: reassigning a field changes what that function reads, not what the others do.
 type Vars struct {
 	Model *Model
 	// Core is G, [M, r_1..r_N] (or [M, r] for a diagonal core).
@@ -28,6 +30,20 @@ type Vars struct {
 	Weights, Count *Node
 
 	pieces []*Node // Core, then per mode Vectors[n] and Matrices[n]: the nodes gradients are taken for
+}
+
+// forUser returns a copy of v for a user's function (a Term, DataTerm or graph Diagnostic), with slices of its
+// own: a function that reassigns a field (v.W = Mul(v.W, v.Weights)) or an element (v.Matrices[n][0] = ...)
+// changes its own view only, not what the records, the other terms and the gradients read.
+func (v *Vars) forUser() *Vars {
+	c := *v
+	c.Vectors, c.Columns = slices.Clone(v.Vectors), slices.Clone(v.Columns)
+	c.Matrices = make([][]*Node, len(v.Matrices))
+	for n, as := range v.Matrices {
+		c.Matrices[n] = slices.Clip(slices.Clone(as))
+	}
+	c.pieces = nil
+	return &c
 }
 
 // PerRun sums x over every axis but the leading model axis: [M, ...] -> [M].
@@ -64,9 +80,9 @@ func L1Core(weight float64) Term {
 
 // Diagnostic is a named quantity recorded every RecordEvery steps, in Record.Extra[Name]: either a graph
 // function of the parameters (Graph, returning [M] or [M, k]: k values per run) or a host function of one
-// run's parameters (Host, for what graphs cannot do, such as an SVD). Set exactly one. Name keys stored results
-// as a Term's does (Behaviour's probe sees most edits under an unchanged name, not all): rename a diagnostic
-// whenever you change it.
+// run's parameters (Host, for what graphs cannot do, such as an SVD; it gets a copy of its own, which it may
+// change). Set exactly one. Name keys stored results as a Term's does (Behaviour's probe sees most edits under
+// an unchanged name, not all): rename a diagnostic whenever you change it.
 type Diagnostic struct {
 	Name  string
 	Graph func(v *Vars) *Node
@@ -97,7 +113,7 @@ func (s *session) objectiveGraph(g *Graph, weights, count *Node, forTraining boo
 	v, fwd := s.varsGraph(g, weights, count)
 	o := &objective{vars: v}
 	if dt := s.training.DataTerm; dt != nil {
-		o.data = checkPerRun(dt.Name, dt.Fn(v), s.numRuns, s.dtype)
+		o.data = checkPerRun(dt.Name, dt.Fn(v.forUser()), s.numRuns, s.dtype)
 	} else {
 		diff := Sub(v.W, v.Target)
 		weighted := Mul(weights, diff)
@@ -110,7 +126,7 @@ func (s *session) objectiveGraph(g *Graph, weights, count *Node, forTraining boo
 	}
 	o.perRun = o.data
 	for _, t := range s.training.Terms {
-		value := checkPerRun(t.Name, t.Fn(v), s.numRuns, s.dtype)
+		value := checkPerRun(t.Name, t.Fn(v.forUser()), s.numRuns, s.dtype)
 		o.terms = append(o.terms, value)
 		o.perRun = Add(o.perRun, value)
 		if o.extra == nil {

@@ -36,19 +36,35 @@ type Optimizer struct {
 	// and changes nothing such an update computes. False, the safe default, keeps one variable per tensor.
 	Elementwise bool
 	// builtin is the code address of New as this package's constructors (Adam, KerasAdam, GradientDescent) set
-	// it: their names hold every hyper-parameter, so Behaviour need not probe them. A copy whose New was
-	// replaced no longer matches, and is probed as any optimizer of yours.
-	builtin uintptr
+	// it, and builtinNew that New: their names hold every hyper-parameter, so Behaviour need not probe them. A
+	// copy whose New was replaced no longer matches, and is probed as any optimizer of yours; so is one given
+	// the New of another built-in (the same code with other settings captured), which builds another
+	// optimizer than builtinNew does.
+	builtin    uintptr
+	builtinNew func(learningRate float64) optimizers.Interface
 }
 
 // isBuiltin reports whether o is one of this package's optimizers as its constructor made it.
 func (o Optimizer) isBuiltin() bool {
-	return o.builtin != 0 && o.New != nil && reflect.ValueOf(o.New).Pointer() == o.builtin
+	if o.builtin == 0 || o.New == nil || o.builtinNew == nil || reflect.ValueOf(o.New).Pointer() != o.builtin {
+		return false
+	}
+	return sameOptimizer(o.New, o.builtinNew)
 }
 
-// markBuiltin records o.New's code address (see Optimizer.builtin).
+// sameOptimizer reports whether two constructors build equal optimizers (their settings compared by value).
+func sameOptimizer(a, b func(float64) optimizers.Interface) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return reflect.DeepEqual(a(1), b(1))
+}
+
+// markBuiltin records o.New and its code address (see Optimizer.builtin).
 func markBuiltin(o Optimizer) Optimizer {
-	o.builtin = reflect.ValueOf(o.New).Pointer()
+	o.builtin, o.builtinNew = reflect.ValueOf(o.New).Pointer(), o.New
 	return o
 }
 

@@ -98,7 +98,9 @@ func (s *session) result(steps int, elapsed time.Duration, stepsPerSecond float6
 		rr.W, rr.Core, rr.Factors = finals(i)
 		rr.Params = s.runParams(values, i)
 		if rr.DivergedStep < 0 {
-			rr.Checkpoint = &Checkpoint{Step: steps, Params: rr.Params, Optimizer: s.training.Optimizer.Name,
+			// The checkpoint's own copy: a researcher editing rr.Params into a warm start must not change what
+			// resuming the run continues from.
+			rr.Checkpoint = &Checkpoint{Step: steps, Params: rr.Params.Clone(), Optimizer: s.training.Optimizer.Name,
 				DType: s.dtype, ConvergedStep: rr.ConvergedStep, Tol: s.training.Tol, State: state[i]}
 		}
 		res.Runs = append(res.Runs, rr)

@@ -284,3 +284,34 @@ func TestEditedBuiltinOptimizerIsProbed(t *testing.T) {
 		t.Errorf("an edited copy of Adam has Adam's fingerprint %s", own)
 	}
 }
+
+// TestBuiltinOptimizerWithAnotherBuiltinsNewIsProbed: New taken from another Adam (Adam(0.9, 0.999, 1e-3).New,
+// the same function literal with other settings captured) under the first Adam's name is an edit, not the
+// built-in the name describes: it is probed, and its fingerprint is not the named Adam's.
+func TestBuiltinOptimizerWithAnotherBuiltinsNewIsProbed(t *testing.T) {
+	m := mustModel(t, NewModel(6, 5, 4).Depth(1).InitStd(1)) // gradients far above the epsilons
+	for _, c := range []struct {
+		name      string
+		own, from Optimizer
+	}{
+		{"adam", Adam(0.9, 0.999, 1e-8), Adam(0.9, 0.999, 1e-10)},
+		{"adam beta2", Adam(0.9, 0.999, 1e-8), Adam(0.9, 0.9999, 1e-8)},
+		{"keras-adam", KerasAdam(0.9, 0.999, 1e-7), KerasAdam(0.9, 0.999, 1e-9)},
+	} {
+		edited := c.own
+		edited.New = c.from.New
+		if !c.own.isBuiltin() || edited.isBuiltin() {
+			t.Errorf("%s: isBuiltin: own %v, with another's New %v", c.name, c.own.isBuiltin(), edited.isBuiltin())
+		}
+		own := behaviourOf(t, m, NewTraining().Optimizer(c.own, 1e-3).Steps(10))
+		if got := behaviourOf(t, m, NewTraining().Optimizer(edited, 1e-3).Steps(10)); got == own {
+			t.Errorf("%s with another's New has the fingerprint %s of the optimizer its name describes", c.name, own)
+		}
+	}
+	if a, b := Adam(0.9, 0.999, 1e-8), Adam(0.9, 0.999, 1e-8); !b.isBuiltin() || !a.isBuiltin() {
+		t.Error("an unedited Adam is not recognised as built-in")
+	}
+	if gd := GradientDescent(); !gd.isBuiltin() {
+		t.Error("GradientDescent is not recognised as built-in")
+	}
+}

@@ -67,7 +67,8 @@ type Training struct {
 	// order (bit for bit on the go backend; XLA may fuse an unrolled graph with other rounding, as another
 	// backend would), so, like the backend, it is not part of a run's results key.
 	StepsPerCall int
-	// OnRecord, if set, is called after each record with the step and one record per run (progress displays).
+	// OnRecord, if set, is called after each record with the step and one record per run (progress displays): a
+	// copy, which it may change without changing the runs' history.
 	OnRecord func(step int, records []Record)
 }
 

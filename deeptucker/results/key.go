@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -29,10 +30,11 @@ const KeyVersion = "deeptucker/results key 1"
 //
 // Settings that cannot be keyed faithfully are refused with an error naming
 // the field: funcs, channels, complex numbers, unsafe pointers, NaN or ±Inf in
-// a plain float (use Num), map keys JSON cannot write, and non-zero
-// unexported fields (JSON would drop them, so two different settings would
-// share a key). Fields tagged `json:"-"` are left out on purpose and not
-// checked.
+// a plain float (use Num), map keys JSON cannot write, non-zero unexported
+// fields (JSON would drop them, so two different settings would share a key),
+// and two fields of a struct under one JSON name (embedded structs' included:
+// JSON would drop one of them or both). Fields tagged `json:"-"` are left out
+// on purpose and not checked.
 func Key(schema string, settings any) (string, error) {
 	key, _, err := keyOf(schema, settings)
 	return key, err
@@ -200,6 +202,9 @@ func (w *walker) check(v reflect.Value, path string, depth int) error {
 			}
 		}
 	case reflect.Struct:
+		if err := jsonNameClash(t, path); err != nil {
+			return err
+		}
 		for i := range t.NumField() {
 			sf := t.Field(i)
 			if sf.Tag.Get("json") == "-" {
@@ -236,4 +241,70 @@ func (w *walker) check(v reflect.Value, path string, depth int) error {
 		}
 	}
 	return nil
+}
+
+// jsonNameClash refuses a struct type two of whose fields (its own or promoted from embedded structs) have one
+// JSON name: encoding/json then silently leaves out one of them or both, so settings differing there would
+// share a key.
+func jsonNameClash(t reflect.Type, path string) error {
+	if clash, ok := nameClashes.Load(t); ok {
+		if clash == "" {
+			return nil
+		}
+		return fmt.Errorf("results: %s: %s", path, clash)
+	}
+	clash := ""
+	if err := jsonNames(t); err != nil {
+		clash = err.Error()
+	}
+	nameClashes.Store(t, clash)
+	return jsonNameClash(t, path)
+}
+
+// nameClashes caches jsonNames' verdict per struct type ("" when its names are distinct).
+var nameClashes sync.Map
+
+// jsonNames returns an error naming two fields of t that share a JSON name.
+func jsonNames(t reflect.Type) error {
+	names := map[string]string{} // JSON name -> the field holding it
+	var walk func(t reflect.Type, prefix string, open map[reflect.Type]bool) error
+	walk = func(t reflect.Type, prefix string, open map[reflect.Type]bool) error {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := f.Tag.Get("json")
+			if tag == "-" {
+				continue
+			}
+			name, _, _ := strings.Cut(tag, ",")
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if f.Anonymous && name == "" && ft.Kind() == reflect.Struct {
+				if open[ft] {
+					continue
+				}
+				open[ft] = true
+				err := walk(ft, prefix+f.Name+".", open)
+				delete(open, ft)
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			if !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if other, ok := names[name]; ok {
+				return fmt.Errorf("fields %s and %s share the JSON name %q, and JSON leaves out one of them or both, "+
+					"so settings differing there would share a key; give each field its own name (a json tag)", other, prefix+f.Name, name)
+			}
+			names[name] = prefix + f.Name
+		}
+		return nil
+	}
+	return walk(t, "", map[reflect.Type]bool{t: true})
 }

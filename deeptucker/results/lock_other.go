@@ -10,3 +10,6 @@ func unlock(*os.File) error { return nil }
 
 // isErrReadOnlyFS: without EROFS, a read-only mount shows as a permission error, handled beside it.
 func isErrReadOnlyFS(error) bool { return false }
+
+// lockAcrossRename is false: without flock there is nothing to hold, and Windows cannot rename over an open file.
+const lockAcrossRename = false

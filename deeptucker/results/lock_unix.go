@@ -16,3 +16,6 @@ func isErrReadOnlyFS(err error) bool { return errors.Is(err, syscall.EROFS) }
 func lock(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK_EX) }
 
 func unlock(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }
+
+// lockAcrossRename: Merge keeps the destination locked while it renames the merge over it.
+const lockAcrossRename = true

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -143,6 +146,9 @@ func ShardFiles(dir, name string, count int) []string {
 	return out
 }
 
+// mergeHook, if set, runs between Merge's reading and its writing (tests).
+var mergeHook func()
+
 // ConflictError is Merge's refusal of one key holding different rows in two
 // files: which of two results a store should keep is the user's call.
 type ConflictError struct {
@@ -161,19 +167,16 @@ func (e *ConflictError) Error() string {
 // shard that did not run). The same key in two files must hold the same
 // schema, settings, result type and result, else Merge refuses, naming the
 // key and the files (a *ConflictError); the row kept is that of the first file. dst is replaced
-// atomically (written beside it, synced, renamed).
-func Merge(dst string, srcs ...string) error {
+// atomically (written beside it, synced, renamed), and stays locked from reading to renaming, so that a row
+// another process appends to it meanwhile waits and lands in the merged file.
+func Merge(dst string, srcs ...string) (err error) {
 	type origin struct {
 		row  Row
 		file string
 	}
 	merged := map[string]origin{}
-	add := func(file string) error {
-		st, err := OpenStore(file, rowKey)
-		if err != nil {
-			return err
-		}
-		for _, r := range st.Rows() {
+	add := func(file string, rows []Row) error {
+		for _, r := range rows {
 			if r.Key == "" {
 				return fmt.Errorf("results: %s is not a memo file (a row without a key); Merge joins the files of a Memo", file)
 			}
@@ -188,16 +191,41 @@ func Merge(dst string, srcs ...string) error {
 		}
 		return nil
 	}
-	if _, err := os.Stat(dst); err == nil {
-		if err := add(dst); err != nil {
-			return err
-		}
+	dir := filepath.Dir(dst)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
 	}
+	// dst stays locked from reading it to renaming the merge over it, so that a row another process appends
+	// meanwhile is neither left in the replaced file nor appended to it (appends re-check the file they locked).
+	dstRows, created, release, err := readLocked(dst)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if created {
+		defer func() {
+			if err != nil {
+				os.Remove(dst) // a refused merge leaves no file where there was none (still locked: no writer used it)
+			}
+		}()
+	}
+	if err := add(dst, dstRows); err != nil {
+		return err
+	}
+	dstInfo, _ := os.Stat(dst)
 	for _, src := range srcs {
-		if _, err := os.Stat(src); err != nil {
+		srcInfo, err := os.Stat(src)
+		if err != nil {
 			return fmt.Errorf("results: merging into %s: %w (did that shard run?)", dst, err)
 		}
-		if err := add(src); err != nil {
+		if dstInfo != nil && os.SameFile(srcInfo, dstInfo) {
+			continue // read above, under its lock (locking it again here would wait for ourselves)
+		}
+		st, err := OpenStore(src, rowKey)
+		if err != nil {
+			return err
+		}
+		if err := add(src, st.Rows()); err != nil {
 			return err
 		}
 	}
@@ -206,20 +234,22 @@ func Merge(dst string, srcs ...string) error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	if mergeHook != nil {
+		mergeHook()
+	}
 	var buf bytes.Buffer
 	for _, k := range keys {
 		if err := encodeLine(&buf, merged[k].row); err != nil {
 			return err
 		}
 	}
-	dir := filepath.Dir(dst)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
 	tmp := dst + ".merge-" + strconv.FormatInt(time.Now().UnixNano(), 10)
 	if err := writeSynced(tmp, buf.Bytes()); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("results: writing the merge of %s: %w", dst, err)
+	}
+	if !lockAcrossRename {
+		release() // Windows cannot rename over an open file (and has no lock to hold)
 	}
 	if err := os.Rename(tmp, dst); err != nil {
 		os.Remove(tmp)
@@ -230,4 +260,56 @@ func Merge(dst string, srcs ...string) error {
 		d.Close()
 	}
 	return nil
+}
+
+// readLocked reads the rows of the memo file path (none if it does not exist) and keeps it locked until release
+// is called. A torn last line is set aside as OpenStore does; a read-only file is read without the lock.
+func readLocked(path string) (rows []Row, created bool, release func(), err error) {
+	f, err := openLocked(path, os.O_RDWR)
+	if errors.Is(err, os.ErrNotExist) {
+		// Lock a new, empty file: a writer creating path meanwhile would otherwise append to a file the merge
+		// then replaces.
+		f, err = openLocked(path, os.O_RDWR|os.O_CREATE)
+		created = err == nil
+	}
+	if isReadOnly(err) {
+		st, err := OpenStore(path, rowKey)
+		if err != nil {
+			return nil, false, nil, err
+		}
+		return st.Rows(), false, func() {}, nil
+	}
+	if err != nil {
+		return nil, false, nil, fmt.Errorf("results: opening %s: %w", path, err)
+	}
+	var once sync.Once
+	release = func() { once.Do(func() { unlock(f); f.Close() }) }
+	b, err := io.ReadAll(f)
+	if err != nil {
+		release()
+		return nil, false, nil, fmt.Errorf("results: reading %s: %w", path, err)
+	}
+	rows, good, err := parseRows[Row](path, b)
+	if err != nil {
+		release()
+		return nil, false, nil, err
+	}
+	if good < len(b) {
+		if _, err := cutTail(f, path, b, good); err != nil {
+			release()
+			return nil, false, nil, err
+		}
+	}
+	// A later row with the same key replaces an earlier one, as in a Store.
+	last := map[string]int{}
+	var out []Row
+	for _, r := range rows {
+		if i, ok := last[r.Key]; ok {
+			out[i] = r
+			continue
+		}
+		last[r.Key] = len(out)
+		out = append(out, r)
+	}
+	return out, created, release, nil
 }

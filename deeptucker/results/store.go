@@ -49,7 +49,7 @@ func OpenStore[T any](path string, key func(T) string) (*Store[T], error) {
 		return nil, errors.New("results: OpenStore needs a file path")
 	}
 	s := &Store[T]{path: path, key: key, keys: map[string]int{}}
-	f, err := openFile(path, os.O_RDWR, 0)
+	f, err := openLocked(path, os.O_RDWR)
 	if errors.Is(err, os.ErrNotExist) {
 		return s, nil
 	}
@@ -65,9 +65,6 @@ func OpenStore[T any](path string, key func(T) string) (*Store[T], error) {
 	}
 	defer f.Close()
 	if !readOnly {
-		if err := lock(f); err != nil {
-			return nil, fmt.Errorf("results: locking %s: %w", path, err)
-		}
 		defer unlock(f)
 	}
 	b, err := io.ReadAll(f)
@@ -259,14 +256,11 @@ func appendDurably(path string, b []byte) (aside string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("results: creating the folder of %s: %w", path, err)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o644)
+	f, err := openLocked(path, os.O_CREATE|os.O_RDWR|os.O_APPEND)
 	if err != nil {
 		return "", fmt.Errorf("results: opening %s to append: %w", path, err)
 	}
 	defer f.Close()
-	if err := lock(f); err != nil {
-		return "", fmt.Errorf("results: locking %s: %w", path, err)
-	}
 	defer unlock(f)
 	st, err := f.Stat()
 	if err != nil {
@@ -303,6 +297,34 @@ func appendDurably(path string, b []byte) (aside string, err error) {
 		}
 	}
 	return aside, nil
+}
+
+// openLocked opens path and takes its lock, retrying when the file was replaced while it waited for the lock
+// (Merge renames a new file over the one it locked): a lock on the replaced file guards nothing, and rows
+// appended to it would be lost.
+func openLocked(path string, flag int) (*os.File, error) {
+	for {
+		f, err := openFile(path, flag, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		if err := lock(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("locking: %w", err)
+		}
+		locked, err := f.Stat()
+		if err != nil {
+			unlock(f)
+			f.Close()
+			return nil, err
+		}
+		if named, err := os.Stat(path); errors.Is(err, os.ErrNotExist) || err == nil && !os.SameFile(locked, named) {
+			unlock(f)
+			f.Close()
+			continue // replaced or removed meanwhile: open what is at path now
+		}
+		return f, nil
+	}
 }
 
 func rollback(f *os.File, path string, size int64, n int, cause error) error {

@@ -2,15 +2,22 @@ package study
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/deeptucker/deeptucker/kernel"
 )
 
 // Read-outs of an outcome, for the y axis or the colour of a figure.
 var (
-	ActiveColumns0 = func(o Outcome) float64 { return float64(o.ActiveColumns[0]) }
-	HeldOutMSE     = func(o Outcome) float64 { return float64(o.HeldOutMSE) }
-	HeldOutR2      = func(o Outcome) float64 { return float64(o.HeldOutR2) }
+	// ActiveColumns0 is NaN for a run without a record (not finite at its first): it has no columns to count.
+	ActiveColumns0 = func(o Outcome) float64 {
+		if len(o.ActiveColumns) == 0 {
+			return math.NaN()
+		}
+		return float64(o.ActiveColumns[0])
+	}
+	HeldOutMSE = func(o Outcome) float64 { return float64(o.HeldOutMSE) }
+	HeldOutR2  = func(o Outcome) float64 { return float64(o.HeldOutR2) }
 )
 
 // Rank0 reads the mode-1 rank of W at a tolerance (Fig. 5 uses 1e-4).
@@ -45,7 +52,7 @@ func NormPanels(o Outcome, n int) (columns, slices kernel.LinePlot) {
 		YLabel: "norm", LogY: true}
 	slices = kernel.LinePlot{Title: fmt.Sprintf("depth %d: core slices, mode %d", o.Depth, n+1), XLabel: "step",
 		YLabel: "squared norm", LogY: true, HideLegend: true}
-	if h == nil {
+	if h == nil || n >= len(h.SliceNorms) { // no history kept, or no record (not finite at the first)
 		return columns, slices
 	}
 	for r := range h.SliceNorms[n] {

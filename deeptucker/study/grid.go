@@ -37,7 +37,14 @@ func Seeds(n int) []uint64 {
 // Jobs returns one job per problem, depth, std, learning rate and seed, labelled by the problem's name.
 // Models come from model(shape, depth), built once per shape and depth so that runs of the same model share
 // a batch.
+//
+// A value listed twice in the grid, or two problems under one name, is an error: the first asks for the same
+// runs twice, which tables and statistics would count twice; the second gives two problems one label, so
+// tables pool them and Table1 scores HOOI on whichever problem the label maps to.
 func (g Grid) Jobs(problems []*Problem, model func(shape []int, depth int) *dt.ModelBuilder, history bool) ([]Job, error) {
+	if err := g.checkDistinct(problems); err != nil {
+		return nil, err
+	}
 	type mkey struct {
 		shape string
 		depth int
@@ -80,4 +87,45 @@ func (g Grid) MustJobs(problems []*Problem, model func(shape []int, depth int) *
 		panic(err)
 	}
 	return jobs
+}
+
+// checkDistinct refuses a grid value listed twice and two problems of one name.
+func (g Grid) checkDistinct(problems []*Problem) error {
+	if err := distinct("depth", g.Depths); err != nil {
+		return err
+	}
+	if err := distinct("init std", g.Stds); err != nil {
+		return err
+	}
+	if err := distinct("learning rate", g.LRs); err != nil {
+		return err
+	}
+	if err := distinct("seed", g.Seeds); err != nil {
+		return err
+	}
+	names := map[string]bool{}
+	for _, p := range problems {
+		if p == nil {
+			return fmt.Errorf("study: Grid.Jobs got a nil problem")
+		}
+		if names[p.Name] {
+			return fmt.Errorf("study: two problems are named %q (or one is listed twice): outcomes are labelled, grouped and "+
+				"matched to their problem (Table1) by name; give each problem its own name, and pool problems with the "+
+				"group function of R2Table or Table1", p.Name)
+		}
+		names[p.Name] = true
+	}
+	return nil
+}
+
+func distinct[T comparable](what string, xs []T) error {
+	seen := map[T]bool{}
+	for _, x := range xs {
+		if seen[x] {
+			return fmt.Errorf("study: the grid lists %s %v twice, which would train the same runs twice and count them twice in "+
+				"tables and statistics; list each value once (more seeds: Seeds(n))", what, x)
+		}
+		seen[x] = true
+	}
+	return nil
 }

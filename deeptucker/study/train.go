@@ -52,7 +52,7 @@ var ErrNotStored = errors.New("study: runs trained but not stored")
 
 // Train returns the outcome of every job, in order, training (in batches, one Fit per model) only those whose
 // spec is not stored yet, and storing each batch as it finishes, so that a dead kernel loses at most one
-// batch. A run that diverged is stored as such (Outcome.DivergedStep) and not retried: its settings diverge.
+// batch. A batch that Fit refuses as too large for memory (deeptucker.MemoryError) is trained in halves. A run that diverged is stored as such (Outcome.DivergedStep) and not retried: its settings diverge.
 //
 // As a shard (Notebook.Shard), Train trains only the missing runs the shard owns; runs stored in the
 // notebook's runs file or in the shard's own are read back, whichever shard trained them. If some jobs
@@ -107,7 +107,10 @@ func (nb *Notebook) Train(training *dt.Training, jobs []Job, opts Options) ([]Ou
 	}
 	unstored := map[int]Outcome{} // a batch trained that could not be stored
 	var storeErr error
-	for _, batch := range batchesByModel(jobs, todo, maxBatch) {
+	queue := batchesByModel(jobs, todo, maxBatch)
+	for len(queue) > 0 {
+		batch := queue[0]
+		queue = queue[1:]
 		model := jobs[batch[0]].Model
 		runs := make([]dt.Run, len(batch))
 		for k, i := range batch {
@@ -115,6 +118,14 @@ func (nb *Notebook) Train(training *dt.Training, jobs []Job, opts Options) ([]Ou
 		}
 		start := time.Now()
 		res, err := dt.Fit(model, training, runs...)
+		var tooLarge *dt.MemoryError
+		if errors.As(err, &tooLarge) && len(batch) > 1 {
+			// Refused before anything was allocated: train it in halves (a run's result does not depend on its
+			// batch), which MustTrain's callers could not ask for.
+			half := len(batch) / 2
+			queue = append([][]int{batch[:half], batch[half:]}, queue...)
+			continue
+		}
 		if err != nil && !errors.Is(err, dt.ErrDiverged) {
 			return nil, plan, fmt.Errorf("study: %s, batch of %d runs: %w", model, len(batch), err)
 		}

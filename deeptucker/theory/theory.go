@@ -13,6 +13,7 @@ import (
 // with respect to the core: with ∇L(W) = (2/|Ω|)·P_Ω(W − A),
 // Y = (−∇L(W)) ×_1 V(1)ᵀ ··· ×_N V(N)ᵀ. Theorem 4.3's δ_r is built from it:
 // Σ over the other indices of G·Π_{n≠m}||v_n||·Δ equals ⟨G_{..r..}, Y_{..r..}⟩/||v_{m,r}||.
+// It returns an error if the shapes, the mask or the factors' rows (d_n) do not fit W.
 func CoreGradient(w, target *multilinear.Tensor, train *multilinear.Mask, factors []*mat.Dense) (*multilinear.Tensor, error) {
 	if !multilinear.SameShape(w.Shape, target.Shape) {
 		return nil, fmt.Errorf("theory: W shape %v != target shape %v", w.Shape, target.Shape)
@@ -34,6 +35,9 @@ func CoreGradient(w, target *multilinear.Tensor, train *multilinear.Mask, factor
 	for i, f := range factors {
 		if f == nil {
 			return nil, fmt.Errorf("theory: mode %d has no factor (depth 0)", i)
+		}
+		if d, _ := f.Dims(); d != w.Shape[i] {
+			return nil, fmt.Errorf("theory: the factor of mode %d has %d rows, W's mode %d has size %d (want V(%d) of d x r)", i, d, i, w.Shape[i], i)
 		}
 		ms[i] = f
 	}
@@ -83,9 +87,10 @@ func SpectralNorm(m *mat.Dense) float64 {
 // R_n counts the core slices with ||G_{..r..}|| > eps/(sqrt(d_n·N)·Π_k ||V(k)||_2);
 // it then zeroes every other slice (all modes at once) and returns the
 // distance ||W − W_R|| of that multirank-≤(R_1..R_N) tensor from W, which the
-// proposition bounds by eps.
+// proposition bounds by eps. It returns an error if eps is not > 0 (NaN included), a mode
+// has no factor, or a factor's columns do not match the core.
 func Prop46(core *multilinear.Tensor, factors []*mat.Dense, eps float64) (ranks []int, dist float64, err error) {
-	if eps <= 0 {
+	if !(eps > 0) { // NaN too: every threshold would be NaN and no slice counted
 		return nil, 0, fmt.Errorf("theory: Prop46 needs eps > 0, got %g", eps)
 	}
 	order := len(core.Shape)
@@ -97,6 +102,9 @@ func Prop46(core *multilinear.Tensor, factors []*mat.Dense, eps float64) (ranks 
 	for n, f := range factors {
 		if f == nil {
 			return nil, 0, fmt.Errorf("theory: mode %d has no factor (depth 0)", n)
+		}
+		if _, r := f.Dims(); r != core.Shape[n] {
+			return nil, 0, fmt.Errorf("theory: the factor of mode %d has %d columns, the core's mode %d has size %d", n, r, n, core.Shape[n])
 		}
 		prod *= SpectralNorm(f)
 		ms[n] = f

@@ -1,0 +1,41 @@
+package study
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestGridRefusesDuplicates: a grid listing a seed (or depth, std, learning rate) twice asks for the same run
+// twice, which every table and statistic would count twice (a smaller spread, a larger N); two problems under
+// one name get one label, so tables pool them and Table1 scores HOOI on whichever problem the label maps to.
+// Jobs refuses both, naming the duplicate.
+func TestGridRefusesDuplicates(t *testing.T) {
+	s := baseSetup(t)
+	p := s.problem(t)
+	other, err := NewProblem("p", s.data, s.observed, p.Scale, 4) // another split under the same name
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name     string
+		grid     Grid
+		problems []*Problem
+		want     string
+	}{
+		{"seed", Grid{Depths: []int{1}, Seeds: []uint64{1, 2, 1}}, []*Problem{p}, "seed 1"},
+		{"depth", Grid{Depths: []int{1, 2, 1}, Seeds: Seeds(2)}, []*Problem{p}, "depth 1"},
+		{"std", Grid{Depths: []int{1}, Stds: []float64{0.1, 0.1}, Seeds: Seeds(2)}, []*Problem{p}, "init std 0.1"},
+		{"lr", Grid{Depths: []int{1}, LRs: []float64{0.01, 0.02, 0.01}, Seeds: Seeds(2)}, []*Problem{p}, "learning rate 0.01"},
+		{"problem twice", Grid{Depths: []int{1}, Seeds: Seeds(2)}, []*Problem{p, p}, `"p"`},
+		{"two problems, one name", Grid{Depths: []int{1}, Seeds: Seeds(2)}, []*Problem{p, other}, `"p"`},
+	} {
+		jobs, err := c.grid.Jobs(c.problems, s.model, false)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %d jobs and error %v, want an error naming %s", c.name, len(jobs), err, c.want)
+		}
+	}
+	jobs, err := Grid{Depths: []int{1, 2}, Stds: []float64{0.1, 0.2}, Seeds: Seeds(2)}.Jobs([]*Problem{p}, s.model, false)
+	if err != nil || len(jobs) != 8 {
+		t.Errorf("a grid without duplicates: %d jobs, error %v", len(jobs), err)
+	}
+}
