@@ -88,7 +88,7 @@ func (t *Tensor) Split(observedFraction float64, seed uint64) (train, heldOut *m
 	// NaN written into Data by hand (an outlier marked as never measured) leaves Present saying the
 	// entry is there: split, it would feed NaN to training or scoring.
 	if err := t.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("datasets: Split: %w; %s", err, editRemedy)
+		return nil, nil, fmt.Errorf("datasets: Split: %w", err)
 	}
 	train, heldOut, err = SplitMask(t.Present, observedFraction, seed)
 	if err != nil {

@@ -36,7 +36,7 @@ func ObservedNorm(t *Tensor, train *multilinear.Mask) (float64, error) {
 	}
 	// A NaN written into Data by hand, with Present not updated, would make the norm NaN.
 	if err := t.Validate(); err != nil {
-		return 0, fmt.Errorf("datasets: ObservedNorm: %w; %s", err, editRemedy)
+		return 0, fmt.Errorf("datasets: ObservedNorm: %w", err)
 	}
 	ss, n, maxAbs := 0.0, 0, 0.0
 	for i, o := range train.Observed {
@@ -55,11 +55,11 @@ func ObservedNorm(t *Tensor, train *multilinear.Mask) (float64, error) {
 		return 0, fmt.Errorf("datasets: ObservedNorm on %q: the %d observed entries have norm 0; the tensor cannot be scaled to norm 1", t.Name, n)
 	}
 	frac := float64(n) / float64(t.Present.Count())
-	if math.IsInf(ss, 0) || ss < 0x1p-900 {
-		// Squares beyond float64 (values about 1e155 and up, or 1e-155 and below): the plain sum
-		// overflowed to +Inf (a divisor that turned the data into zeros) or lost its digits to
-		// underflow. Sum the squares of a/maxAbs instead. Other data keep the plain sum, bit for
-		// bit, so that their divisor (and every result keyed on it) is unchanged.
+	if math.IsInf(ss, 0) || ss < 0x1p-1022 {
+		// Squares beyond float64 (values about 1e155 and up, or all of them about 1e-154 and below): the
+		// plain sum overflowed to +Inf (a divisor that turned the data into zeros) or is subnormal, its
+		// digits lost to underflow. Sum the squares of a/maxAbs instead. Other data keep the plain sum,
+		// bit for bit, so that their divisor (and every result keyed on it) is unchanged.
 		ss = 0
 		for i, o := range train.Observed {
 			if o {

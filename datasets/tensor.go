@@ -120,7 +120,8 @@ func (t *Tensor) Validate() error {
 		case math.IsInf(v, 0):
 			return fmt.Errorf("datasets: %q entry %v is %v; only finite values or NaN (missing) are allowed", t.Name, multilinear.Unravel(t.Shape, i), v)
 		case math.IsNaN(v) == t.Present.Observed[i]:
-			return fmt.Errorf("datasets: %q entry %v is %v but Present says %v: NaN must mark exactly the missing entries", t.Name, multilinear.Unravel(t.Shape, i), v, t.Present.Observed[i])
+			return fmt.Errorf("datasets: %q entry %v is %v but Present says %v: NaN must mark exactly the missing entries; %s",
+				t.Name, multilinear.Unravel(t.Shape, i), v, t.Present.Observed[i], editRemedy)
 		}
 	}
 	return nil

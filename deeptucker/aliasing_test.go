@@ -59,13 +59,7 @@ func TestCheckpointOwnsItsParams(t *testing.T) {
 // absolute values, balances them, zeroes a slice to measure something) must not change the run: the parameters
 // it is handed are also the snapshot a run that later diverges goes back to.
 func TestHostDiagnosticGetsItsOwnParams(t *testing.T) {
-	shape := []int{5, 4, 3}
-	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
-	for i := range x.Data {
-		x.Data[i] *= 10
-	}
-	train, held := splitMask(shape, 0.7, 1)
-	m := mustModel(t, NewModel(shape...).Depth(3).InitStd(0.5))
+	m, x, train, held := divergingProblem(t)
 	fit := func(host func(p *Params) []float64) *RunResult {
 		tr := mustTraining(t, NewTraining().GradientDescent(50).Steps(500).RecordEvery(1).
 			AddDiagnostic(Diagnostic{Name: "core sum", Host: host}))

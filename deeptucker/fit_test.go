@@ -171,16 +171,23 @@ func TestBalancedInitStaysBalanced(t *testing.T) {
 	}
 }
 
-// TestDivergenceKeepsLastFiniteState: a far too large step makes the loss blow up; Fit says so with
-// ErrDiverged and returns the parameters of the last finite record.
-func TestDivergenceKeepsLastFiniteState(t *testing.T) {
+// divergingProblem is a depth-3 model and a target ten times too large for it, on which gradient descent at
+// step 50 diverges within 500 steps.
+func divergingProblem(t *testing.T) (m *Model, x *multilinear.Tensor, train, held *multilinear.Mask) {
+	t.Helper()
 	shape := []int{5, 4, 3}
-	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
+	x = lowRankTarget(t, shape, []int{2, 2, 2}, 9)
 	for i := range x.Data {
 		x.Data[i] *= 10
 	}
-	train, held := splitMask(shape, 0.7, 1)
-	m := mustModel(t, NewModel(shape...).Depth(3).InitStd(0.5))
+	train, held = splitMask(shape, 0.7, 1)
+	return mustModel(t, NewModel(shape...).Depth(3).InitStd(0.5)), x, train, held
+}
+
+// TestDivergenceKeepsLastFiniteState: a far too large step makes the loss blow up; Fit says so with
+// ErrDiverged and returns the parameters of the last finite record.
+func TestDivergenceKeepsLastFiniteState(t *testing.T) {
+	m, x, train, held := divergingProblem(t)
 	res, err := Fit(m, mustTraining(t, NewTraining().GradientDescent(50).Steps(500).RecordEvery(1)),
 		Run{Target: x, Train: train, HeldOut: held, Seed: 1})
 	if !errors.Is(err, ErrDiverged) {

@@ -40,9 +40,13 @@ func checkMemory(m *Model, t *Training, numRuns int) error {
 		limit, source = float64(avail), "the memory this system reports available"
 	}
 	if need > limit {
+		fewer := "train fewer runs per Fit, "
+		if numRuns == 1 {
+			fewer = ""
+		}
 		return &MemoryError{Runs: numRuns, msg: fmt.Sprintf("deeptucker: this Fit needs about %s (%d runs x %d parameters and %d data entries in %s), more than %s (%s); "+
-			"train fewer runs per Fit, use a smaller CoreShape or depth, float32, or set TrainingBuilder.MemoryLimit",
-			bytesString(need), numRuns, m.NumParams(), prod(m.Shape), t.DType, bytesString(limit), source)}
+			"%suse a smaller CoreShape or depth, float32, or set TrainingBuilder.MemoryLimit",
+			bytesString(need), numRuns, m.NumParams(), prod(m.Shape), t.DType, bytesString(limit), source, fewer)}
 	}
 	return nil
 }

@@ -117,6 +117,11 @@ func TestBehaviourLimit(t *testing.T) {
 // differs from that of a probe that does not diverge.
 func TestBehaviourOfADivergingProbe(t *testing.T) {
 	m := mustModel(t, NewModel(5, 4, 3).Depth(2).Balanced(0.3))
+	// The premise: the probe's two steps diverge at this step size.
+	probe := mustTraining(t, NewTraining().GradientDescent(0.5).Steps(2).RecordEvery(1))
+	if _, err := Fit(m, probe, Run{Target: probeTarget(m), Train: multilinear.NewMask(m.Shape...), Seed: 1}); !errors.Is(err, ErrDiverged) {
+		t.Fatalf("the probe did not diverge (%v): pick a larger step size", err)
+	}
 	diverging := behaviourOf(t, m, NewTraining().GradientDescent(0.5).Steps(100))
 	calm := behaviourOf(t, m, NewTraining().GradientDescent(1e-3).Steps(100))
 	if diverging == calm {

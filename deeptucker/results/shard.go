@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -284,32 +283,10 @@ func readLocked(path string) (rows []Row, created bool, release func(), err erro
 	}
 	var once sync.Once
 	release = func() { once.Do(func() { unlock(f); f.Close() }) }
-	b, err := io.ReadAll(f)
-	if err != nil {
-		release()
-		return nil, false, nil, fmt.Errorf("results: reading %s: %w", path, err)
-	}
-	rows, good, err := parseRows[Row](path, b)
-	if err != nil {
+	st := &Store[Row]{path: path, key: rowKey, keys: map[string]int{}}
+	if err := st.read(f, false); err != nil {
 		release()
 		return nil, false, nil, err
 	}
-	if good < len(b) {
-		if _, err := cutTail(f, path, b, good); err != nil {
-			release()
-			return nil, false, nil, err
-		}
-	}
-	// A later row with the same key replaces an earlier one, as in a Store.
-	last := map[string]int{}
-	var out []Row
-	for _, r := range rows {
-		if i, ok := last[r.Key]; ok {
-			out[i] = r
-			continue
-		}
-		last[r.Key] = len(out)
-		out = append(out, r)
-	}
-	return out, created, release, nil
+	return st.Rows(), created, release, nil
 }

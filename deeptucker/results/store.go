@@ -67,28 +67,37 @@ func OpenStore[T any](path string, key func(T) string) (*Store[T], error) {
 	if !readOnly {
 		defer unlock(f)
 	}
+	if err := s.read(f, readOnly); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// read puts the rows of the store's open file into s (a later row replaces an earlier one with its key),
+// moving a torn last line aside, which needs f writable and locked.
+func (s *Store[T]) read(f *os.File, readOnly bool) error {
 	b, err := io.ReadAll(f)
 	if err != nil {
-		return nil, fmt.Errorf("results: reading %s: %w", path, err)
+		return fmt.Errorf("results: reading %s: %w", s.path, err)
 	}
-	rows, good, err := parseRows[T](path, b)
+	rows, good, err := parseRows[T](s.path, b)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if good < len(b) {
 		if readOnly {
-			return nil, fmt.Errorf("results: %s ends in a torn line (%d bytes) and is read-only, so it cannot be repaired; make it writable or delete it", path, len(b)-good)
+			return fmt.Errorf("results: %s ends in a torn line (%d bytes) and is read-only, so it cannot be repaired; make it writable or delete it", s.path, len(b)-good)
 		}
-		aside, err := cutTail(f, path, b, good)
+		aside, err := cutTail(f, s.path, b, good)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.torn = append(s.torn, aside)
 	}
 	for _, row := range rows {
 		s.put(row)
 	}
-	return s, nil
+	return nil
 }
 
 // openFile is os.OpenFile; tests replace it to simulate file systems they cannot mount.

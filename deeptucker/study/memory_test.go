@@ -1,8 +1,10 @@
 package study
 
 import (
+	"errors"
 	"testing"
 
+	dt "github.com/deeptucker/deeptucker/deeptucker"
 	"github.com/deeptucker/deeptucker/deeptucker/results"
 )
 
@@ -25,6 +27,15 @@ func TestTrainSplitsABatchTooLargeForMemory(t *testing.T) {
 	limited, err := s.training().MemoryLimit(2*perRun + perRun/2).Done()
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The negative control: one Fit of the 5 runs is refused at that limit.
+	var runs []dt.Run
+	for _, j := range jobs {
+		runs = append(runs, j.Run)
+	}
+	var memErr *dt.MemoryError
+	if _, err := dt.Fit(m, limited, runs...); !errors.As(err, &memErr) {
+		t.Fatalf("one Fit of the 5 runs under the limit: %v, want a *deeptucker.MemoryError", err)
 	}
 	nb, err := Open("limited")
 	if err != nil {

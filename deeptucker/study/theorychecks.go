@@ -3,6 +3,7 @@ package study
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
 	"github.com/deeptucker/deeptucker/deeptucker/theory"
@@ -18,7 +19,7 @@ type BalanceDrift struct {
 	// quantities ε bounds move by that much.
 	Change float64
 	// Relative is |ε(T) − ε(0)| / Change: 0 for exact conservation, of order 1 when ε moves as much as what it
-	// bounds.
+	// bounds; NaN (nothing to compare with) when no slice norm moved.
 	Relative float64
 }
 
@@ -37,7 +38,10 @@ func (o Outcome) Drift() (BalanceDrift, error) {
 			d.Change = math.Max(d.Change, math.Abs(b*b-a*a))
 		}
 	}
-	d.Relative = math.Abs(d.EpsT-d.Eps0) / d.Change
+	d.Relative = math.NaN()
+	if d.Change > 0 {
+		d.Relative = math.Abs(d.EpsT-d.Eps0) / d.Change
+	}
 	return d, nil
 }
 
@@ -66,8 +70,9 @@ func RateLaw(o Outcome, p *Problem, eta float64) (RateLawCheck, error) {
 		return RateLawCheck{}, fmt.Errorf("study: %q: the rate law needs the final parameters: train with Job.Params", o.Label)
 	case !(eta > 0):
 		return RateLawCheck{}, fmt.Errorf("study: the rate law's step size is %g; pass the gradient-descent learning rate the run used", eta)
-	case h.WNorms == nil:
-		return RateLawCheck{}, fmt.Errorf("study: %q: the rate law needs a model whose every mode is factorised (depth >= 1)", o.Label)
+	case slices.Contains(o.Spec.Model.Depths, 0):
+		return RateLawCheck{}, fmt.Errorf("study: %q: the rate law is stated for a model whose every mode is factorised; "+
+			"this one has depths %v: train it with every depth >= 1", o.Label, o.Spec.Model.Depths)
 	}
 	prev, last := len(h.Steps)-2, len(h.Steps)-1
 	if h.Steps[last]-h.Steps[prev] != 1 {
@@ -83,9 +88,6 @@ func RateLaw(o Outcome, p *Problem, eta float64) (RateLawCheck, error) {
 	c := RateLawCheck{Step: h.Steps[last], Epsilon: float64(h.Epsilon[last])}
 	num, den := 0.0, 0.0
 	for m := range h.WNorms {
-		if h.WNorms[m] == nil {
-			continue // a mode of depth 0 has no rate law
-		}
 		wNorms := make([]float64, len(h.WNorms[m]))
 		for r := range wNorms {
 			wNorms[r] = float64(h.WNorms[m][r][last])
@@ -113,17 +115,19 @@ type DepthFactor struct {
 	Slope float64
 }
 
-// DepthFactors measures Corollary 4.4 with k = depth − 1 on the run's last record (its history is needed for
-// ||w_r||: Job.History).
+// DepthFactors measures Corollary 4.4 with k = D_1 − 1, mode 1's depth less one, on the run's last record (its
+// history is needed for ||w_r||: Job.History).
 func DepthFactors(o Outcome) (DepthFactor, error) {
 	h := o.History
 	if h == nil || len(h.Steps) == 0 {
 		return DepthFactor{}, fmt.Errorf("study: %q: the depth factor needs the run's history (Job.History)", o.Label)
 	}
-	if o.Depth < 1 || len(h.WNorms) == 0 || h.WNorms[0] == nil || len(o.ColumnNorms0) != len(o.SliceNorms0) {
-		return DepthFactor{}, fmt.Errorf("study: %q: the depth factor needs a model whose mode 1 is factorised (depth >= 1)", o.Label)
+	depths := o.Spec.Model.Depths
+	if len(depths) == 0 || depths[0] < 1 || len(h.WNorms) == 0 || len(o.ColumnNorms0) != len(o.SliceNorms0) {
+		return DepthFactor{}, fmt.Errorf("study: %q: the depth factor is mode 1's, which needs a factorised mode 1 (depths %v): "+
+			"train it with a depth >= 1 along mode 1", o.Label, depths)
 	}
-	k, last := float64(o.Depth-1), len(h.Steps)-1
+	k, last := float64(depths[0]-1), len(h.Steps)-1
 	f := DepthFactor{Min: math.Inf(1)}
 	var lx, ly []float64
 	for r := range o.SliceNorms0 {

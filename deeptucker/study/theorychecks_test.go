@@ -2,6 +2,7 @@ package study
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/deeptucker/deeptucker/datasets"
@@ -27,15 +28,20 @@ func TestDriftHandChecked(t *testing.T) {
 	if d.Eps0 != 0.1 || d.EpsT != 0.4 || d.Change != 3 || math.Abs(d.Relative-0.1) > 1e-15 {
 		t.Errorf("drift %+v, want ε 0.1 → 0.4, change 3, relative 0.1", d)
 	}
+	o.History.SliceNorms = [][][]results.Num{{{1, 1, 1}}}
+	if d, err := o.Drift(); err != nil || !math.IsNaN(d.Relative) {
+		t.Errorf("no slice norm moved: relative drift %v (err %v), want NaN", d.Relative, err)
+	}
 	if _, err := (Outcome{Label: "no history"}).Drift(); err == nil {
 		t.Error("a run without a history measured a drift")
 	}
 }
 
-// TestDepthFactorsHandChecked: depth 2 (k = 1), slices 2 and 1, column norms 3 and 0.5, ||w_r|| 1.5 and 1 at
+// TestDepthFactorsHandChecked: mode 1 of depth 2 (k = 1; the other modes are deeper), slices 2 and 1, column norms 3 and 0.5, ||w_r|| 1.5 and 1 at
 // the last record: g = 2 and 0.5, ratios 1 and 0.5, slope of log g on log s = (log 2 − log 0.5)/log 2 = 2.
 func TestDepthFactorsHandChecked(t *testing.T) {
-	o := Outcome{Label: "hand", Depth: 2, SliceNorms0: []results.Num{2, 1}, ColumnNorms0: []results.Num{3, 0.5},
+	o := Outcome{Label: "hand", Depth: 4, Spec: dt.RunSpec{Model: dt.ModelSpec{Depths: []int{2, 4, 4}}},
+		SliceNorms0: []results.Num{2, 1}, ColumnNorms0: []results.Num{3, 0.5},
 		History: &History{Steps: []int{0, 9}, WNorms: [][][]results.Num{{{7, 1.5}, {7, 1}}}}}
 	f, err := DepthFactors(o)
 	if err != nil {
@@ -44,9 +50,9 @@ func TestDepthFactorsHandChecked(t *testing.T) {
 	if f.Min != 0.5 || f.Max != 1 || math.Abs(f.Slope-2) > 1e-12 {
 		t.Errorf("depth factor %+v, want min 0.5, max 1, slope 2", f)
 	}
-	o.Depth = 0
+	o.Spec.Model.Depths = []int{0, 4, 4}
 	if _, err := DepthFactors(o); err == nil {
-		t.Error("a model of depth 0 measured a depth factor")
+		t.Error("a model whose mode 1 has depth 0 measured a depth factor")
 	}
 }
 
@@ -98,5 +104,10 @@ func TestRateLawOnGradientDescent(t *testing.T) {
 	o.Params = nil
 	if _, err := RateLaw(o, p, eta); err == nil {
 		t.Error("a run without its parameters checked the rate law")
+	}
+	o = outs[0]
+	o.Spec.Model.Depths = []int{2, 0, 2}
+	if _, err := RateLaw(o, p, eta); err == nil || !strings.Contains(err.Error(), "every depth >= 1") {
+		t.Errorf("a model with a mode of depth 0: %v, want an error saying to factorise every mode", err)
 	}
 }

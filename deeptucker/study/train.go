@@ -52,7 +52,8 @@ var ErrNotStored = errors.New("study: runs trained but not stored")
 
 // Train returns the outcome of every job, in order, training (in batches, one Fit per model) only those whose
 // spec is not stored yet, and storing each batch as it finishes, so that a dead kernel loses at most one
-// batch. A batch that Fit refuses as too large for memory (deeptucker.MemoryError) is trained in halves. A run that diverged is stored as such (Outcome.DivergedStep) and not retried: its settings diverge.
+// batch. A batch that Fit refuses as too large for memory (deeptucker.MemoryError) is trained in halves. A
+// run that diverged is stored as such (Outcome.DivergedStep) and not retried: its settings diverge.
 //
 // As a shard (Notebook.Shard), Train trains only the missing runs the shard owns; runs stored in the
 // notebook's runs file or in the shard's own are read back, whichever shard trained them. If some jobs
