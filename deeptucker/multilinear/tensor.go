@@ -172,8 +172,12 @@ func (m *Mask) Complement() *Mask {
 
 // CheckFits returns an error naming both shapes if the mask does not fit tensor t.
 func (m *Mask) CheckFits(t *Tensor) error {
-	if !SameShape(m.Shape, t.Shape) || len(m.Observed) != len(t.Data) {
+	if !SameShape(m.Shape, t.Shape) {
 		return fmt.Errorf("multilinear: mask shape %v does not match tensor shape %v", m.Shape, t.Shape)
+	}
+	if len(m.Observed) != len(t.Data) {
+		return fmt.Errorf("multilinear: the mask of shape %v has %d entries and the tensor %d: build masks with NewMask(shape...)",
+			m.Shape, len(m.Observed), len(t.Data))
 	}
 	return nil
 }

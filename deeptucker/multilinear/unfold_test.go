@@ -1,6 +1,7 @@
 package multilinear
 
 import (
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -72,5 +73,18 @@ func TestNorms(t *testing.T) {
 	x := &Tensor{Shape: []int{2, 2}, Data: []float64{3, -4, 0, 0}}
 	if x.Norm() != 5 || x.L1Norm() != 7 {
 		t.Errorf("norms %v and %v, want 5 and 7", x.Norm(), x.L1Norm())
+	}
+}
+
+// TestCheckFitsNamesTheEntryCount: a mask of the right shape but the wrong number of entries (built by hand) is
+// refused with both counts, not as a shape mismatch between two equal shapes.
+func TestCheckFitsNamesTheEntryCount(t *testing.T) {
+	x := New(2, 2)
+	if err := (&Mask{Shape: []int{2, 2}, Observed: make([]bool, 3)}).CheckFits(x); err == nil ||
+		!strings.Contains(err.Error(), "3 entries and the tensor 4") {
+		t.Errorf("got %v, want an error naming 3 entries against 4", err)
+	}
+	if err := NewMask(2, 2).CheckFits(x); err != nil {
+		t.Errorf("a mask from NewMask: %v", err)
 	}
 }

@@ -27,6 +27,9 @@ func (g Grid) String() string {
 
 // Seeds returns the seeds 1..n.
 func Seeds(n int) []uint64 {
+	if n < 0 {
+		panic(fmt.Sprintf("study: Seeds(%d): the number of seeds cannot be negative", n))
+	}
 	out := make([]uint64, n)
 	for i := range out {
 		out[i] = uint64(i + 1)

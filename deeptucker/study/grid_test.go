@@ -1,6 +1,7 @@
 package study
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -38,4 +39,14 @@ func TestGridRefusesDuplicates(t *testing.T) {
 	if err != nil || len(jobs) != 8 {
 		t.Errorf("a grid without duplicates: %d jobs, error %v", len(jobs), err)
 	}
+}
+
+// TestSeedsRefusesANegativeCount: Seeds(-1) panics saying so (misuse), not with makeslice's message.
+func TestSeedsRefusesANegativeCount(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "cannot be negative") {
+			t.Errorf("Seeds(-1): panic %v, want one saying the count cannot be negative", r)
+		}
+	}()
+	Seeds(-1)
 }

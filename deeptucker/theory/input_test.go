@@ -37,3 +37,24 @@ func TestBadInputsAreErrors(t *testing.T) {
 		t.Errorf("CoreGradient with a factor of 5 rows for a mode of size 4: %v, want an error naming mode 1", err)
 	}
 }
+
+// TestMisuseNamesTheMistake: a mode out of range, or as many norms ||w_r|| as there are not slices, panic with
+// what is wrong (programmer misuse, as gonum panics), not with an index out of range.
+func TestMisuseNamesTheMistake(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	core := randTensor(rng, 3, 2, 2)
+	wantPanic := func(name, want string, f func()) {
+		t.Helper()
+		defer func() {
+			if r := recover(); r == nil || !strings.Contains(r.(string), want) {
+				t.Errorf("%s: panic %v, want one saying %q", name, r, want)
+			}
+		}()
+		f()
+	}
+	wantPanic("SliceInner mode 3", "mode 3 of a tensor of order 3", func() { SliceInner(core, core, 3) })
+	wantPanic("RateLaw with 2 norms", "3 core slices and 2 norms", func() { RateLaw(core, core, []float64{1, 1}, 0) })
+	if got := RateLaw(core, core, []float64{1, 1, 1}, 0); len(got) != 3 {
+		t.Errorf("RateLaw with 3 norms: %d values", len(got))
+	}
+}

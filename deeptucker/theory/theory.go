@@ -49,6 +49,9 @@ func SliceInner(a, b *multilinear.Tensor, mode int) []float64 {
 	if !multilinear.SameShape(a.Shape, b.Shape) {
 		panic(fmt.Sprintf("theory: SliceInner of shapes %v and %v", a.Shape, b.Shape))
 	}
+	if mode < 0 || mode >= len(a.Shape) {
+		panic(fmt.Sprintf("theory: SliceInner along mode %d of a tensor of order %d (modes are 0-based)", mode, len(a.Shape)))
+	}
 	strides := multilinear.Strides(a.Shape)
 	out := make([]float64, a.Shape[mode])
 	for i := range a.Data {
@@ -66,6 +69,9 @@ func RateLaw(core, coreGrad *multilinear.Tensor, wNorms []float64, mode int) []f
 	inner := SliceInner(core, coreGrad, mode)
 	if wNorms == nil {
 		wNorms = multilinear.SliceNorms(core, mode)
+	}
+	if len(wNorms) != len(inner) {
+		panic(fmt.Sprintf("theory: RateLaw along mode %d has %d core slices and %d norms ||w_r||", mode, len(inner), len(wNorms)))
 	}
 	out := make([]float64, len(inner))
 	for r := range inner {
