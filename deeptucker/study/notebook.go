@@ -73,8 +73,34 @@ func MustOpen(name string) *Notebook {
 	return nb
 }
 
-// lookup returns the stored outcome of a run, from this process's file or, for a shard, the notebook's.
+// lookup returns the stored outcome of a run, from this process's file or, for a shard, the notebook's. A run
+// stored keeping more than k asks for (its history or parameters) is the same run: keeping them changes
+// nothing it computes (outcomeOf only copies them), so it is read back, trimmed to what k keeps, rather than
+// trained again.
 func (nb *Notebook) lookup(k RunKey) (Outcome, results.Row, bool, error) {
+	type keeps struct{ history, params bool }
+	tried := map[keeps]bool{}
+	for _, c := range []keeps{{k.History, k.Params}, {true, k.Params}, {k.History, true}, {true, true}} {
+		if tried[c] {
+			continue
+		}
+		tried[c] = true
+		o, row, ok, err := nb.lookupExact(RunKey{Spec: k.Spec, History: c.history, Params: c.params})
+		if err != nil || ok {
+			if !k.History {
+				o.History = nil
+			}
+			if !k.Params {
+				o.Params = nil
+			}
+			return o, row, ok, err
+		}
+	}
+	return Outcome{}, results.Row{}, false, nil
+}
+
+// lookupExact returns the outcome stored under exactly k.
+func (nb *Notebook) lookupExact(k RunKey) (Outcome, results.Row, bool, error) {
 	for _, m := range []*results.Memo[RunKey, Outcome]{nb.runs, nb.stored} {
 		if m == nil {
 			continue

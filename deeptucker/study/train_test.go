@@ -207,3 +207,68 @@ func decode(t *testing.T, raw []byte) Outcome {
 	}
 	return o
 }
+
+// TestRunsKeptRicherAreReadBack: a run stored with its history and parameters serves a request for less (the
+// same run: keeping them changes nothing computed), trimmed to what was asked; a run stored without them
+// cannot serve a request for them (negative control), so that request trains.
+func TestRunsKeptRicherAreReadBack(t *testing.T) {
+	t.Setenv(results.ResultsEnv, t.TempDir())
+	t.Setenv(results.ProfileEnv, "ci")
+	nb, err := Open("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := baseSetup(t)
+	tr, err := s.training().Done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs := func(history, params bool, seeds ...uint64) []Job {
+		js, err := Grid{Depths: []int{1, 2}, Seeds: seeds}.Jobs([]*Problem{s.problem(t)}, s.model, history)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range js {
+			js[i].Params = params
+		}
+		return js
+	}
+	train := func(js []Job) ([]Outcome, int) {
+		t.Helper()
+		outs, plan, err := nb.Train(tr, js, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return outs, plan.ToTrain
+	}
+	rich, n := train(jobs(true, true, 1, 2))
+	if n != 4 {
+		t.Fatalf("first run trained %d, want 4", n)
+	}
+	for _, want := range []struct{ history, params bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		outs, n := train(jobs(want.history, want.params, 1, 2))
+		if n != 0 {
+			t.Fatalf("history %v params %v: trained %d runs stored with both, want 0", want.history, want.params, n)
+		}
+		for i, o := range outs {
+			if (o.History != nil) != want.history || (o.Params != nil) != want.params {
+				t.Fatalf("history %v params %v: outcome %d keeps history %v params %v", want.history, want.params, i,
+					o.History != nil, o.Params != nil)
+			}
+			if o.TrainLoss != rich[i].TrainLoss || o.HeldOutR2 != rich[i].HeldOutR2 || o.Spec.Seed != rich[i].Spec.Seed {
+				t.Fatalf("outcome %d read back differs from the stored run: %+v against %+v", i, o, rich[i])
+			}
+		}
+	}
+	// Negative control: seed 3 stored without history cannot answer a request for it.
+	if _, n := train(jobs(false, false, 3)); n != 2 {
+		t.Fatalf("seed 3 without history trained %d, want 2", n)
+	}
+	outs, n := train(jobs(true, false, 3))
+	if n != 2 {
+		t.Fatalf("seed 3 with history, stored only without: trained %d, want 2", n)
+	}
+	if outs[0].History == nil || len(outs[0].History.Steps) == 0 {
+		t.Fatal("seed 3 trained with history has none")
+	}
+}
