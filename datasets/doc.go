@@ -55,7 +55,8 @@
 //
 // The paper reports IL-2 as (11, 4, 12) and COVID as (10, 6, 11) and does not say how it cut
 // them from the (13, 4, 12, 8) and (438, 6, 11) tensors. The functions below are our readings of
-// the paper, never its stated choice; each sets Tensor.Key, so that results record which was used.
+// the paper, never its stated choice; each sets Tensor.Key, which names the cut used (stored results are
+// keyed by the data's contents, so two cuts never share results).
 //
 // IL-2 (11, 4, 12): drop the two ligands that hold NaN, the only choice of 11 ligands that
 // leaves no NaN, then

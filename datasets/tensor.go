@@ -22,7 +22,8 @@ type Tensor struct {
 
 	// Name is a short human-readable name, such as "IL-2" or "COVID-19 (10 samples, seed 1)".
 	Name string
-	// Key identifies the data and its cut in a stable, machine-friendly form for result keys,
+	// Key names the data and its cut in a stable, machine-friendly form (for labels and file names; stored
+	// results are keyed by the data's contents, never by Key),
 	// such as "il2/cell=1", "il2/mean-cells", "covid19/random/n=10/seed=1",
 	// "covid19/class=Severe/n=10/seed=1" or "covid19/first/n=10". Select and Slice append their
 	// cut ("/ligands=[0 1 2]", "/cells=1"), so that a cut tensor never carries its source's key;

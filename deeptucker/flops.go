@@ -24,7 +24,7 @@ type StepFLOPs struct {
 // Total is the step's whole count.
 func (f StepFLOPs) Total() int64 { return f.Forward + f.Loss + f.Backward + f.Adam }
 
-// StepFLOPs returns the count for one run of m. Fit uses it to size a call's work (see CPUExecutionEnvVar);
+// StepFLOPs returns the count for one run of m. Fit uses it to size a call's work (AutoStepsPerCall, SyncStepFLOPs);
 // `make bench` prints it beside XLA's count for JAX's step.
 func (m *Model) StepFLOPs() StepFLOPs {
 	var f StepFLOPs

@@ -54,6 +54,43 @@ func TestOptimizerSettingsRefused(t *testing.T) {
 	}
 }
 
+// TestBuilderAdamFlavours: Betas and Epsilon set the builder's Adam or KerasAdam, each with its own default
+// epsilon, and the optimizer built is the one the package function of those values builds (same name, so the
+// same results key: the authors' regime keeps its stored runs); after Optimizer(...) they are refused.
+func TestBuilderAdamFlavours(t *testing.T) {
+	name := func(b *TrainingBuilder) string {
+		t.Helper()
+		tr, err := b.Done()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr.Optimizer.Name
+	}
+	for _, c := range []struct {
+		b    *TrainingBuilder
+		want Optimizer
+	}{
+		{NewTraining(), Adam(0.9, 0.999, 1e-8)},
+		{NewTraining().KerasAdam(1e-3), KerasAdam(0.9, 0.999, 1e-7)},
+		{NewTraining().KerasAdam(1e-3).Epsilon(1e-8).Betas(0.8, 0.99), KerasAdam(0.8, 0.99, 1e-8)},
+		{NewTraining().Epsilon(1e-6).KerasAdam(1e-3), KerasAdam(0.9, 0.999, 1e-6)},
+		{NewTraining().KerasAdam(1e-3).Adam(1e-3), Adam(0.9, 0.999, 1e-8)},
+		{NewTraining().GradientDescent(0.1).Adam(1e-3).Epsilon(1e-7), Adam(0.9, 0.999, 1e-7)},
+	} {
+		if got := name(c.b); got != c.want.Name {
+			t.Errorf("built %s, want %s", got, c.want.Name)
+		}
+	}
+	for _, b := range []*TrainingBuilder{
+		NewTraining().Optimizer(KerasAdam(0.9, 0.999, 1e-7), 1e-3).Epsilon(1e-8),
+		NewTraining().GradientDescent(0.1).Betas(0.9, 0.99),
+	} {
+		if _, err := b.Done(); err == nil || !strings.Contains(err.Error(), ".KerasAdam(lr)") {
+			t.Errorf("want an error naming the remedy, got %v", err)
+		}
+	}
+}
+
 // halfLoss is a researcher's change to Keras' Adam made by embedding it and overriding UpdateGraph (here:
 // half the loss); it inherits UpdateGraphWithGradients, which would skip the override.
 type halfLoss struct{ *kerasadam.Optimizer }

@@ -74,11 +74,11 @@ type Training struct {
 
 // TrainingBuilder configures Training; finish with Done.
 type TrainingBuilder struct {
-	t                      Training
-	adam                   bool // the optimizer is the named Adam, rebuilt from the three values below
-	beta1, beta2, epsilon  float64
-	optimizerSetExplicitly bool
-	err                    error
+	t                     Training
+	adam                  adamFlavour // a built-in Adam, rebuilt at Done from the three values below
+	beta1, beta2, epsilon float64
+	epsilonSet            bool // Epsilon was called: the flavour's default no longer applies
+	err                   error
 }
 
 // NewTraining starts a configuration with Adam (lr 1e-3, betas 0.9/0.999, epsilon 1e-8), 5,000 full-batch steps
@@ -86,9 +86,18 @@ type TrainingBuilder struct {
 func NewTraining() *TrainingBuilder {
 	return &TrainingBuilder{
 		t:    Training{LearningRate: 1e-3, Steps: 5000, RecordEvery: 100, DType: dtypes.Float64, ColumnThreshold: 0.01},
-		adam: true, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
+		adam: gomlxAdam, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
 	}
 }
+
+// adamFlavour is which built-in Adam a TrainingBuilder trains with, if any.
+type adamFlavour int
+
+const (
+	notAdam   adamFlavour = iota
+	gomlxAdam             // Adam: GoMLX's, epsilon added to the bias-corrected root (PyTorch's too)
+	kerasAdam             // KerasAdam: epsilon added to the uncorrected root (the authors' code)
+)
 
 func (b *TrainingBuilder) fail(format string, args ...any) *TrainingBuilder {
 	if b.err == nil {
@@ -97,29 +106,46 @@ func (b *TrainingBuilder) fail(format string, args ...any) *TrainingBuilder {
 	return b
 }
 
-// Adam selects GoMLX's Adam with the given learning rate (betas and epsilon from Betas and Epsilon).
+// Adam selects GoMLX's Adam with the given learning rate (betas and epsilon from Betas and Epsilon; epsilon
+// 1e-8 unless set).
 func (b *TrainingBuilder) Adam(learningRate float64) *TrainingBuilder {
-	b.adam, b.t.LearningRate = true, learningRate
+	b.adam, b.t.LearningRate = gomlxAdam, learningRate
+	if !b.epsilonSet {
+		b.epsilon = 1e-8
+	}
+	return b
+}
+
+// KerasAdam selects TensorFlow/Keras' Adam, the authors' optimizer (see the function KerasAdam), with the given
+// learning rate (betas and epsilon from Betas and Epsilon; epsilon Keras' 1e-7 unless set).
+func (b *TrainingBuilder) KerasAdam(learningRate float64) *TrainingBuilder {
+	b.adam, b.t.LearningRate = kerasAdam, learningRate
+	if !b.epsilonSet {
+		b.epsilon = 1e-7
+	}
 	return b
 }
 
 // GradientDescent selects plain gradient descent with the given constant step, the theory's setting.
 func (b *TrainingBuilder) GradientDescent(learningRate float64) *TrainingBuilder {
-	b.adam, b.t.Optimizer, b.t.LearningRate = false, GradientDescent(), learningRate
+	b.adam, b.t.Optimizer, b.t.LearningRate = notAdam, GradientDescent(), learningRate
 	return b
 }
 
-// Optimizer selects any optimizer, e.g. NewOptimizer("rmsprop", func(lr float64) optimizers.Interface {
-// return optimizers.RMSProp().LearningRate(lr).Done() }), trained at the given learning rate.
+// Optimizer selects any optimizer, trained at the given learning rate: this package's Adam(...), KerasAdam(...),
+// GradientDescent(), or one of GoMLX's or your own, named, e.g. NewOptimizer("rmsprop", func(lr float64)
+// optimizers.Interface { return optimizers.RMSProp().LearningRate(lr).Done() }). Betas and Epsilon then no longer
+// apply: the optimizer given carries its own.
 func (b *TrainingBuilder) Optimizer(opt Optimizer, learningRate float64) *TrainingBuilder {
-	b.adam, b.t.Optimizer, b.t.LearningRate = false, opt, learningRate
+	b.adam, b.t.Optimizer, b.t.LearningRate = notAdam, opt, learningRate
 	return b
 }
 
 // Betas sets Adam's moment decays.
 func (b *TrainingBuilder) Betas(beta1, beta2 float64) *TrainingBuilder {
-	if !b.adam {
-		return b.fail("Betas applies to the named Adam; set them in your own optimizer (%s)", b.t.Optimizer.Name)
+	if b.adam == notAdam {
+		return b.fail("Betas applies to the builder's Adam or KerasAdam; set them in the optimizer given to Optimizer (%s), "+
+			"or select .Adam(lr) or .KerasAdam(lr) before .Betas", b.t.Optimizer.Name)
 	}
 	b.beta1, b.beta2 = beta1, beta2
 	return b
@@ -127,10 +153,11 @@ func (b *TrainingBuilder) Betas(beta1, beta2 float64) *TrainingBuilder {
 
 // Epsilon sets Adam's epsilon: with tiny gradients (deep models, small init) it decides whether training moves.
 func (b *TrainingBuilder) Epsilon(eps float64) *TrainingBuilder {
-	if !b.adam {
-		return b.fail("Epsilon applies to the named Adam; set it in your own optimizer (%s)", b.t.Optimizer.Name)
+	if b.adam == notAdam {
+		return b.fail("Epsilon applies to the builder's Adam or KerasAdam; set it in the optimizer given to Optimizer (%s), "+
+			"or select .Adam(lr) or .KerasAdam(lr) before .Epsilon", b.t.Optimizer.Name)
 	}
-	b.epsilon = eps
+	b.epsilon, b.epsilonSet = eps, true
 	return b
 }
 
@@ -210,8 +237,11 @@ func (b *TrainingBuilder) Done() (*Training, error) {
 		return nil, b.err
 	}
 	t := b.t
-	if b.adam {
+	switch b.adam {
+	case gomlxAdam:
 		t.Optimizer = Adam(b.beta1, b.beta2, b.epsilon)
+	case kerasAdam:
+		t.Optimizer = KerasAdam(b.beta1, b.beta2, b.epsilon)
 	}
 	t.Terms = append([]Term(nil), t.Terms...)
 	t.Diagnostics = append([]Diagnostic(nil), t.Diagnostics...)

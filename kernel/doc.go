@@ -53,7 +53,8 @@
 // "deeptucker-go" in the notebook metadata (nbcheck fails on any other). The
 // kernel starts each notebook with a go.work that uses this repository, so the
 // first cell imports github.com/deeptucker/deeptucker/... directly: no
-// `!*go work use` or %goworkfix cell. GOMLX_BACKEND defaults to "go".
+// `!*go work use` or %goworkfix cell. GOMLX_BACKEND, when unset, is XLA's CPU
+// plugin where `make setup` installed it, else "go" (package deeptucker/backend).
 //
 // Workload. DEEPTUCKER_PROFILE selects "full" (default: what the text
 // describes) or "ci" (what `make test` and CI run, a few minutes for all

@@ -212,11 +212,13 @@ func (m *Memo[S, R]) Remember(settings S, compute func() (R, error)) (result R, 
 	return back, true, nil
 }
 
-// TypeSignature describes the structure of t as JSON sees it: kinds, field
-// names and JSON tags, recursively, without type names (a type moved to
-// another package keeps its signature), except for types that encode
-// themselves (named by package path and name). It returns the first 16 hex
-// digits of its SHA-256.
+// TypeSignature describes the structure of t: kinds, and the Go name and JSON
+// tag of every exported field (json:"-" ones included), recursively, without
+// type names (a type moved to another package keeps its signature), except
+// for types that encode themselves (named by package path and name). It
+// returns the first 16 hex digits of its SHA-256. It is stricter than JSON:
+// renaming a field changes it even where a tag keeps the JSON name, so stored
+// results of the old shape are treated as missing, never misread.
 func TypeSignature(t reflect.Type) string {
 	var sb strings.Builder
 	typeSig(&sb, t, map[reflect.Type]bool{})

@@ -41,6 +41,6 @@
 // notebook run (the GoNB kernel session; outside GoNB, the process): a stage renamed or removed since drops
 // out of the report and its total.
 //
-// This package imports the display helpers of package kernel only for figure builders; its training and
-// read-outs do not need a notebook.
+// Figures and tables come back as package kernel's display values (kernel.Table, kernel.Scatter, ...), so this
+// package imports kernel; its training and read-outs do not need a notebook or a running kernel.
 package study

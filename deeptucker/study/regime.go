@@ -59,7 +59,7 @@ var Authors = Regime{
 		return dt.NewModel(shape...).Depth(depth).Balanced(0.01)
 	},
 	Training: func() *dt.TrainingBuilder {
-		return dt.NewTraining().Optimizer(dt.KerasAdam(0.9, 0.999, 1e-7), 0.001).Float32().
+		return dt.NewTraining().KerasAdam(0.001).Float32().
 			BatchSize(AuthorsBatch).BatchOrder(dt.IndexOrder).Steps(25000).RecordEvery(2500)
 	},
 	Scale: datasets.ScaleRaw,

@@ -272,3 +272,41 @@ func TestRunsKeptRicherAreReadBack(t *testing.T) {
 		t.Fatal("seed 3 trained with history has none")
 	}
 }
+
+// TestAuthorsRegimeKeysUnchanged: the authors' regime, written with the builder's KerasAdam, keys its runs as
+// when it named dt.KerasAdam(0.9, 0.999, 1e-7) itself, so the committed runs of notebook 02 stay stored.
+// Negative control: another epsilon keys them otherwise.
+func TestAuthorsRegimeKeysUnchanged(t *testing.T) {
+	p := baseSetup(t).problem(t)
+	m, err := Authors.Model(p.Shape(), 2).Done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(b *dt.TrainingBuilder) string {
+		t.Helper()
+		tr, err := b.Done()
+		if err != nil {
+			t.Fatal(err)
+		}
+		beh, err := dt.Behaviour(m, tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		specs, err := dt.SpecOf(m, tr, beh, p.Run(1, 0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b2, _ := json.Marshal(specs[0])
+		return string(b2)
+	}
+	written := func(eps float64) *dt.TrainingBuilder {
+		return dt.NewTraining().Optimizer(dt.KerasAdam(0.9, 0.999, eps), 0.001).Float32().
+			BatchSize(AuthorsBatch).BatchOrder(dt.IndexOrder).Steps(25000).RecordEvery(2500)
+	}
+	if got, want := key(Authors.Training()), key(written(1e-7)); got != want {
+		t.Fatalf("authors' regime keys changed:\n%s\nwas\n%s", got, want)
+	}
+	if key(Authors.Training()) == key(written(1e-8)) {
+		t.Fatal("another epsilon keys the same: the comparison sees nothing")
+	}
+}
