@@ -85,6 +85,11 @@ func Tucker(x *multilinear.Tensor, rank []int, opts ...Option) (*Result, error) 
 		core = multilinear.MultiModeDot(x0, asMatrices(factors), true) // from the unfilled tensor
 	case InitRandom:
 		core, factors = randomInit(x.Shape, rank, c.seed)
+	case initTucker:
+		core, factors, err = c.start.decomposition(x0, rank)
+		if err != nil {
+			return nil, err
+		}
 	}
 
 	res := &Result{}
