@@ -447,3 +447,37 @@ func TestInitTuckerErrors(t *testing.T) {
 		t.Errorf("a valid init: %v", err)
 	}
 }
+
+// TestInitTuckerResume: with tol 0, k iterations and then m more started from the result are
+// the k+m iterations of one run, bit for bit (the core and factors are all an iteration carries
+// over: with a mask, T is X*M + [[G; U]]*(1-M) either way), with or without a mask, leaky too.
+func TestInitTuckerResume(t *testing.T) {
+	rng := newRNG(26)
+	for _, shape := range [][]int{{6, 5, 4}, {4, 3, 5, 3}} {
+		rank := make([]int, len(shape))
+		for n := range rank {
+			rank[n] = 2
+		}
+		x := testtensor.LowRank(rng, shape, rank)
+		for i := range x.Data {
+			x.Data[i] += 0.1 * rng.NormFloat64()
+		}
+		mask := randomMask(rng, shape, 0.4)
+		for _, opts := range [][]Option{nil, {WithMask(mask)}, {WithMask(mask), ReadHiddenEntries()}} {
+			run := func(n int, more ...Option) *Result {
+				res, err := Tucker(x, rank, append(append(slices.Clone(opts), WithTol(0), WithMaxIter(n)), more...)...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res
+			}
+			first := run(4)
+			more := run(7, WithInitTucker(first.Core, first.Factors...))
+			whole := run(11)
+			if !slices.Equal(more.Core.Data, whole.Core.Data) || !slices.Equal(more.RecErrors, whole.RecErrors[4:]) {
+				t.Errorf("shape %v, %d options: 4 + 7 iterations differ from 11 (core by %.3g)",
+					shape, len(opts), maxAbsDiff(more.Core.Data, whole.Core.Data))
+			}
+		}
+	}
+}
