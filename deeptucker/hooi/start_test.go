@@ -57,7 +57,9 @@ func initParityGap(t *testing.T, res *Result, c tlfixture.HOOIInitCase) float64 
 
 // TestInitTuckerParity: HOOI started from the decomposition TensorLy was given (a TuckerTensor,
 // a (core, factors) pair or factors alone) matches TensorLy's tucker(init=...), with and
-// without a mask, honest and leaky, after 0, 2 and up to 100 iterations.
+// without a mask, honest and leaky, after 0, 2 and up to 100 iterations. Measured: at most
+// 2.0e-13 (init_random_masked_8x7x6: 100 imputation rounds from a random start), others below
+// 4e-14; parityTol (1e-11) still leaves a wide margin.
 func TestInitTuckerParity(t *testing.T) {
 	f, err := tlfixture.Load()
 	if err != nil {
