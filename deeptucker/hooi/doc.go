@@ -15,6 +15,16 @@
 // the missing entries of X_(n) with those of its rank-r_n SVD reconstruction and take the SVD
 // again. Then G = X x_0 U_0^T ... x_{N-1} U_{N-1}^T, from the unfilled X.
 // InitRandom: G uniform in [0.01, 1.01), U_n uniform in [0, 1), seeded (WithSeed).
+// WithInitTucker(G, U_0..U_{N-1}), TensorLy's init=TuckerTensor or init=(core, factors): the
+// given decomposition as is, not refitted nor orthonormalised (copies; their shapes must be rank
+// and d_n x r_n). With a nil core, TensorLy's init=[factors]: G = X x_0 U_0^T ... x_{N-1} U_{N-1}^T
+// from the unfilled X. A nil factor is the d_n x d_n identity (a mode of depth 0 of a deep Tucker
+// run; rank r_n = d_n). Step 2 updates U_0 from U_1..U_{N-1} only, so without a mask the given G
+// and U_0 are never read (MaxIter 0 returns them as given); with a mask step 1 first fills the
+// missing entries with [[G; U]], the given decomposition's completion. Warm-start from an earlier
+// result res with WithInitTucker(res.Core, res.Factors...): with tol 0, k iterations and then
+// m more from the result are the k+m iterations of one run. TensorLy does not check a given
+// (core, factors) against rank (its first iteration changes rank); here the ranks must agree.
 //
 // Each iteration k = 0, 1, ...:
 //  1. with a mask, T = X*M + [[G; U]]*(1-M) (T carries over from the last iteration; without a
@@ -35,7 +45,8 @@
 //
 // The algorithm above is the honest baseline: x is never read at missing entries. TensorLy
 // reads them when tucker(X, rank, mask=M) is given the complete tensor X: X then enters the SVD
-// initialisation, the initial core and ||X|| unchanged. ReadHiddenEntries reproduces that call
+// initialisation, the initial core (also the core WithInitTucker computes for a nil core) and
+// ||X|| unchanged. ReadHiddenEntries reproduces that call
 // (checked against TensorLy's fixtures like the honest one) to calibrate published numbers; its
 // completions have seen the held-out values and are no baseline.
 //

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
 )
 
@@ -18,6 +20,10 @@ const (
 	// uniform in [0, 1), drawn from a PCG generator seeded by WithSeed: TensorLy's init="random"
 	// (same distributions; the numbers differ from NumPy's).
 	InitRandom Init = "random"
+
+	// initTucker marks a start from a given decomposition (WithInitTucker), which WithInit
+	// cannot select on its own.
+	initTucker Init = "tucker"
 )
 
 // Defaults, TensorLy's tucker defaults.
@@ -38,6 +44,13 @@ type config struct {
 	maxIter        int
 	svdMaskRepeats int
 	readHidden     bool
+	start          *start // WithInitTucker's decomposition, with init == initTucker
+}
+
+// start is the decomposition WithInitTucker was given, copied.
+type start struct {
+	core    *multilinear.Tensor // nil: computed from the input, as TensorLy's init=[factors]
+	factors []*mat.Dense        // a nil entry stands for the identity
 }
 
 func defaults() config {
@@ -50,8 +63,49 @@ func defaults() config {
 // entry is observed.
 func WithMask(m *multilinear.Mask) Option { return func(c *config) { c.mask = m } }
 
-// WithInit chooses the starting point: InitSVD (default) or InitRandom.
-func WithInit(init Init) Option { return func(c *config) { c.init = init } }
+// WithInit chooses the starting point: InitSVD (default) or InitRandom. It replaces a start
+// given by an earlier WithInitTucker.
+func WithInit(init Init) Option { return func(c *config) { c.init, c.start = init, nil } }
+
+// WithInitTucker starts HOOI from a given Tucker decomposition, core G (r_0 x ... x r_{N-1}) and
+// factors U_n (d_n x r_n), r = Tucker's rank: TensorLy's init=TuckerTensor((core, factors)) or
+// init=(core, factors). Both are used as given, not refitted: with a mask the first imputation
+// fills the missing entries with [[G; U]], and the first iteration updates U_0 from U_1..U_{N-1}.
+// Without a mask G and U_0 are never read unless MaxIter is 0, when Tucker returns them as given
+// (see the package documentation). The factors need not be orthonormal.
+//
+// A nil core is TensorLy's init=[factors]: the core is computed from the input, G = X x_0 U_0^T
+// ... x_{N-1} U_{N-1}^T (X with missing entries set to 0, or as given under ReadHiddenEntries).
+// A nil factor stands for the d_n x d_n identity, as for a mode of depth 0 in a deep Tucker run
+// (deeptucker.RunResult), and needs rank[n] = d_n.
+//
+// To warm-start from an earlier Tucker result res, or from a deep Tucker run's Core and Factors:
+//
+//	hooi.Tucker(x, rank, hooi.WithInitTucker(res.Core, res.Factors...))
+//
+// WithInitTucker copies core and factors: later changes to them do not reach Tucker, and the
+// result never shares memory with them. Tucker checks them against x and rank and returns an
+// error, naming the remedy, for a wrong number of factors, a factor that is not d_n x rank[n], a
+// core whose shape is not rank (a deep CP run's diagonal core included), or an entry that is
+// NaN or infinite. TensorLy 0.10 does not check a (core, factors) init against rank: it changes
+// rank in its first iteration, or returns the init's rank when n_iter_max is 0; here the ranks
+// must agree. A later WithInit replaces this start; WithSeed and WithSVDMaskRepeats do not apply.
+func WithInitTucker(core *multilinear.Tensor, factors ...*mat.Dense) Option {
+	s := &start{factors: make([]*mat.Dense, len(factors))}
+	if core != nil {
+		s.core = core.Clone()
+	}
+	for n, f := range factors {
+		switch {
+		case f == nil:
+		case f.IsEmpty():
+			s.factors[n] = &mat.Dense{}
+		default:
+			s.factors[n] = mat.DenseCopyOf(f)
+		}
+	}
+	return func(c *config) { c.init, c.start = initTucker, s }
+}
 
 // WithSeed seeds the PCG generator of InitRandom (default 0). Same seed, same result.
 func WithSeed(seed uint64) Option { return func(c *config) { c.seed = seed } }
@@ -83,8 +137,12 @@ func ReadHiddenEntries() Option { return func(c *config) { c.readHidden = true }
 func (c *config) validate() error {
 	switch c.init {
 	case InitSVD, InitRandom:
+	case initTucker:
+		if c.start == nil {
+			return fmt.Errorf("hooi: init %q needs the decomposition to start from: use WithInitTucker(core, factors...)", c.init)
+		}
 	default:
-		return fmt.Errorf("hooi: init %q is not %q or %q", c.init, InitSVD, InitRandom)
+		return fmt.Errorf("hooi: init %q is not %q or %q (to start from a decomposition, use WithInitTucker)", c.init, InitSVD, InitRandom)
 	}
 	if math.IsNaN(c.tol) || c.tol < 0 {
 		return fmt.Errorf("hooi: tol=%v must be >= 0", c.tol)

@@ -14,7 +14,8 @@ import (
 type Result struct {
 	// Core is G, of shape rank.
 	Core *multilinear.Tensor
-	// Factors[n] is U_n, d_n x rank[n], with orthonormal columns (after at least one iteration).
+	// Factors[n] is U_n, d_n x rank[n], with orthonormal columns (after at least one iteration;
+	// with MaxIter 0 they are the initialisation's).
 	Factors []*mat.Dense
 	// RecErrors[k] is TensorLy's reconstruction error after iteration k:
 	// sqrt(| ||X0||^2 - ||G||^2 |) / ||X0||, X0 the input with missing entries set to 0 and G the
@@ -46,8 +47,9 @@ func (r *Result) Reconstruct() *multilinear.Tensor {
 // Tucker returns an error if rank does not have one entry per mode in 1..d_n, if the mask does
 // not fit x or observes no entry, if an observed entry is NaN or infinite, if every observed
 // entry is 0 (the relative error is then undefined), if the observed entries' norm overflows
-// float64 (scale x first), or if an option is out of range. Not
-// converging within MaxIter is not an error: see Result.Converged.
+// float64 (scale x first), if an option is out of range, or if WithInitTucker's decomposition
+// does not fit x and rank (see WithInitTucker). Not converging within MaxIter is not an error:
+// see Result.Converged.
 func Tucker(x *multilinear.Tensor, rank []int, opts ...Option) (*Result, error) {
 	c := defaults()
 	for _, o := range opts {
@@ -85,6 +87,11 @@ func Tucker(x *multilinear.Tensor, rank []int, opts ...Option) (*Result, error) 
 		core = multilinear.MultiModeDot(x0, asMatrices(factors), true) // from the unfilled tensor
 	case InitRandom:
 		core, factors = randomInit(x.Shape, rank, c.seed)
+	case initTucker:
+		core, factors, err = c.start.decomposition(x0, rank)
+		if err != nil {
+			return nil, err
+		}
 	}
 
 	res := &Result{}

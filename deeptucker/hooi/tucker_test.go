@@ -285,14 +285,6 @@ func TestTuckerProperties(t *testing.T) {
 	}
 }
 
-func eye(n int) *mat.Dense {
-	m := mat.NewDense(n, n, nil)
-	for i := 0; i < n; i++ {
-		m.Set(i, i, 1)
-	}
-	return m
-}
-
 // TestTuckerRandomInit: no parity with NumPy's generator, so behaviour: the same seed gives the
 // same result, different seeds start differently, and both find an exactly low-rank tensor.
 func TestTuckerRandomInit(t *testing.T) {

@@ -10,6 +10,12 @@ Regenerate (the Go tests never need Python), from the repository root:
     .tlvenv/bin/pip install tensorly==0.10.0 numpy==2.4.6 scikit-learn==1.9.1
     .tlvenv/bin/python deeptucker/testdata/gen_tensorly_fixtures.py
 
+A full regeneration moves the stored numbers by ~1e-14 on another machine (OpenBLAS picks its
+kernels by CPU). To add cases without touching the others, rewrite only the hooi_init section
+(tucker started from a given decomposition), computed from the inputs already stored:
+    .tlvenv/bin/python deeptucker/testdata/gen_tensorly_fixtures.py --keep-existing
+Every other section is then read back and written again byte for byte.
+
 "Leaky" HOOI cases call tucker(x, rank, mask=m) with the COMPLETE tensor x, hidden values still
 in it: TensorLy's SVD initialisation, its initial core and the norm in its error then read the
 hidden entries (package hooi reproduces this with hooi.ReadHiddenEntries, a calibration tool,
@@ -30,6 +36,7 @@ import tensorly as tl
 from sklearn.metrics import mean_squared_error, r2_score
 from tensorly.decomposition import tucker
 from tensorly.tenalg import mode_dot, multi_mode_dot
+from tensorly.tucker_tensor import TuckerTensor
 
 PINNED = {"tensorly": "0.10.0", "numpy": "2.4.6", "scikit-learn": "1.9.1"}
 TOL = 1e-4  # TensorLy's default tol for tucker (written 10e-5 there)
@@ -118,6 +125,70 @@ def hooi_case(name, x, rank, mask=None, leaky=False):
     return out
 
 
+def hooi_init_case(name, x, rank, init, mask=None, leaky=False, n_iter_max=100):
+    """tucker(x, rank, init=init, mask=mask, n_iter_max=n_iter_max, return_errors=True), init a
+    TuckerTensor, a (core, factors) tuple or a list of factors alone (TensorLy then computes the
+    core as x x_n U_n^T from the input). The init is written as given (init_core null for a list
+    of factors); TensorLy gets copies, since partial_tucker overwrites the factor list in place."""
+    if leaky and mask is None:
+        sys.exit(f"{name}: a leaky case needs a mask")
+    if not leaky and mask is not None and np.any(x[mask == 0] != 0):
+        sys.exit(f"{name}: an honest case must hold 0 at its missing entries")
+    if isinstance(init, TuckerTensor):
+        kind, core0, factors0 = "tucker_tensor", init[0], list(init[1])
+        arg = TuckerTensor((core0.copy(), [f.copy() for f in factors0]))
+    elif isinstance(init, tuple):
+        kind, (core0, factors0) = "tuple", init
+        arg = (core0.copy(), [f.copy() for f in factors0])
+    else:
+        kind, core0, factors0 = "factors", None, list(init)
+        arg = [f.copy() for f in factors0]
+    kwargs = {"return_errors": True, "init": arg, "n_iter_max": n_iter_max}
+    if mask is not None:
+        kwargs["mask"] = mask
+    tt, errors = tucker(x, rank, **kwargs)
+    core, factors = tt
+    margin = stop_margin(errors)
+    print(f"{name}: {len(errors)} iterations, smallest |delta - tol| = {margin:.3g}", file=sys.stderr)
+    if margin < 1e-8:
+        sys.exit(f"{name}: the stopping test is too close to tol; choose another input")
+    out = {
+        "name": name,
+        "input": enc(x),
+        "rank": list(rank),
+        "init_kind": kind,
+        "init_core": None if core0 is None else enc(core0),
+        "init_factors": [enc(f) for f in factors0],
+        "n_iter_max": n_iter_max,
+        "core": enc(core),
+        "factors": [enc(f) for f in factors],
+        "rec_errors": [float(e) for e in errors],
+        "iterations": len(errors),
+        "reconstruction": enc(tl.tucker_to_tensor((core, factors))),
+    }
+    if mask is not None:
+        out["mask"] = enc(mask)
+    if leaky:
+        out["leaky"] = True
+    return out
+
+
+def random_like(rng, shape, rank):
+    """A decomposition drawn as TensorLy's init="random" draws one: core uniform in
+    [0.01, 1.01), factors uniform in [0, 1)."""
+    core = rng.random(rank) + 0.01
+    return core, [rng.random((d, r)) for d, r in zip(shape, rank)]
+
+
+def perturbed(rng, x, rank, mask, scale):
+    """The truncated HOSVD of x (TensorLy's SVD init, with the mask's imputation rounds) with
+    Gaussian noise of relative size `scale` added to the core and to every factor."""
+    core, factors = tucker(x, rank, n_iter_max=0, mask=mask, random_state=0)
+    core = core + scale * np.linalg.norm(core) / np.sqrt(core.size) * rng.standard_normal(core.shape)
+    factors = [f + scale / np.sqrt(f.shape[0]) * rng.standard_normal(f.shape) for f in factors]
+    return core, factors
+
+
 def metrics_case(name, pred, target, mask):
     sel = mask.astype(bool)
     t, p = target[sel], pred[sel]
@@ -133,9 +204,70 @@ def metrics_case(name, pred, target, mask):
     }
 
 
+def hooi_init_cases(t):
+    """HOOI started from a given decomposition (init=TuckerTensor, a (core, factors) tuple or a
+    list of factors; hooi.WithInitTucker) on the tensors `t` of the hosvd and hooi sections, written
+    again. The inits come from a generator of their own, so that the sections above keep their values."""
+    a, d, e, f, f_in, f_mask = t["a"], t["d"], t["e"], t["f"], t["f_in"], t["f_mask"]
+    g, g_in, g_mask, h, h_mask = t["g"], t["g_in"], t["g_mask"], t["h"], t["h_mask"]
+    ri = np.random.default_rng(20261203)
+    return [
+        hooi_init_case("init_random_6x5x4", d, [2, 3, 2], TuckerTensor(random_like(ri, d.shape, [2, 3, 2]))),
+        hooi_init_case("init_random_gauss_4x5x6", a, [2, 2, 2], random_like(ri, a.shape, [2, 2, 2])),
+        hooi_init_case("init_random_masked_8x7x6", f_in, [3, 2, 3], random_like(ri, f.shape, [3, 2, 3]), mask=f_mask),
+        hooi_init_case("init_perturbed_masked_8x7x6", f_in, [3, 2, 3], perturbed(ri, f_in, [3, 2, 3], f_mask, 0.5), mask=f_mask),
+        hooi_init_case("init_perturbed_masked_10x6x11_70missing", h * h_mask, [3, 3, 3],
+                       perturbed(ri, h * h_mask, [3, 3, 3], h_mask, 0.5), mask=h_mask),
+        hooi_init_case("init_factors_masked_5x4x3x4", g_in, [2, 2, 2, 2], random_like(ri, g.shape, [2, 2, 2, 2])[1], mask=g_mask),
+        hooi_init_case("init_factors_masked_8x7x6_0iter", f_in, [3, 2, 3], random_like(ri, f.shape, [3, 2, 3])[1], mask=f_mask,
+                       n_iter_max=0),
+        hooi_init_case("init_random_masked_5x4x3x4_2iter", g_in, [2, 2, 2, 2], random_like(ri, g.shape, [2, 2, 2, 2]), mask=g_mask,
+                       n_iter_max=2),
+        hooi_init_case("init_warm_lowrank_4x3x5x3", e, [2, 2, 3, 2], tucker(e, [2, 2, 3, 2])),
+        hooi_init_case("leaky_init_random_masked_8x7x6", f, [3, 2, 3], random_like(ri, f.shape, [3, 2, 3]), mask=f_mask, leaky=True),
+        hooi_init_case("leaky_init_factors_10x6x11_70missing", h, [3, 3, 3], random_like(ri, h.shape, [3, 3, 3])[1], mask=h_mask,
+                       leaky=True),
+    ]
+
+
+def stored_inputs(fx):
+    """The tensors hooi_init_cases needs, read back from a fixture file's hosvd and hooi sections."""
+    def dec(arr):
+        return np.array(arr["data"], dtype=np.float64).reshape(arr["shape"])
+
+    cases = {c["name"]: c for c in fx["hooi"]}
+    return {
+        "a": dec(fx["hosvd"][0]["input"]),
+        "d": dec(cases["lowrank_6x5x4"]["input"]),
+        "e": dec(cases["lowrank_4x3x5x3"]["input"]),
+        "f": dec(cases["leaky_masked_8x7x6"]["input"]),
+        "f_in": dec(cases["masked_8x7x6"]["input"]),
+        "f_mask": dec(cases["masked_8x7x6"]["mask"]),
+        "g": dec(cases["leaky_masked_5x4x3x4"]["input"]),
+        "g_in": dec(cases["masked_5x4x3x4"]["input"]),
+        "g_mask": dec(cases["masked_5x4x3x4"]["mask"]),
+        "h": dec(cases["leaky_10x6x11_70missing"]["input"]),
+        "h_mask": dec(cases["leaky_10x6x11_70missing"]["mask"]),
+    }
+
+
+def write(fixtures, path):
+    with open(path, "w") as fh:
+        json.dump(fixtures, fh, indent=None, separators=(",", ":"))
+        fh.write("\n")
+    print(f"wrote {path} ({os.path.getsize(path)} bytes)", file=sys.stderr)
+
+
 def main():
     check_versions()
     tl.set_backend("numpy")
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tensorly_fixtures.json")
+    if "--keep-existing" in sys.argv[1:]:
+        with open(path) as fh:
+            fixtures = json.load(fh)
+        fixtures["hooi_init"] = hooi_init_cases(stored_inputs(fixtures))
+        write(fixtures, path)
+        return
     rng = np.random.default_rng(20240502)
 
     a = rng.standard_normal((4, 5, 6))
@@ -203,6 +335,8 @@ def main():
         hooi_case("masked_10x6x11_70missing", h * h_mask, [3, 3, 3], mask=h_mask),
     ]
 
+    inputs = {"a": a, "d": d, "e": e, "f": f, "f_in": f_in, "f_mask": f_mask, "g": g, "g_in": g_in, "g_mask": g_mask,
+              "h": h, "h_mask": h_mask}
     fixtures = {
         "generator": "deeptucker/testdata/gen_tensorly_fixtures.py",
         "versions": PINNED,
@@ -211,12 +345,9 @@ def main():
         "hosvd": hosvd,
         "hooi": hooi,
         "metrics": metrics,
+        "hooi_init": hooi_init_cases(inputs),
     }
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tensorly_fixtures.json")
-    with open(path, "w") as fh:
-        json.dump(fixtures, fh, indent=None, separators=(",", ":"))
-        fh.write("\n")
-    print(f"wrote {path} ({os.path.getsize(path)} bytes)", file=sys.stderr)
+    write(fixtures, path)
 
 
 if __name__ == "__main__":
