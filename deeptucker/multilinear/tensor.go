@@ -97,13 +97,34 @@ func (t *Tensor) Clone() *Tensor {
 	return &Tensor{Shape: append([]int(nil), t.Shape...), Data: append([]float64(nil), t.Data...)}
 }
 
-// Norm is the Frobenius norm sqrt(<T, T>).
-func (t *Tensor) Norm() float64 {
+// Norm is the Frobenius norm sqrt(<T, T>). Entries whose squares overflow (beyond about 1e154)
+// or underflow (all below about 1e-154) are summed scaled, so the norm is right at any scale.
+func (t *Tensor) Norm() float64 { return norm2(t.Data) }
+
+// norm2 is the Euclidean norm of xs: the plain sqrt of the sum of squares, bit for bit, when that
+// sum is a normal float64; else (overflow to +Inf, or a subnormal sum whose digits underflow lost)
+// the sum of squares of x/max|x| times max|x|, as LAPACK's dnrm2 does.
+func norm2(xs []float64) float64 {
 	s := 0.0
-	for _, v := range t.Data {
+	for _, v := range xs {
 		s += v * v
 	}
-	return math.Sqrt(s)
+	if !math.IsInf(s, 1) && (s >= 0x1p-1022 || math.IsNaN(s)) {
+		return math.Sqrt(s)
+	}
+	m := 0.0
+	for _, v := range xs {
+		m = math.Max(m, math.Abs(v))
+	}
+	if m == 0 || math.IsInf(m, 0) || math.IsNaN(m) {
+		return m
+	}
+	s = 0
+	for _, v := range xs {
+		r := v / m
+		s += r * r
+	}
+	return m * math.Sqrt(s)
 }
 
 // L1Norm is the sum of the entries' absolute values (TensorLy's norm(t, 1)).
