@@ -138,7 +138,7 @@ func WriteNPY(path string, t *multilinear.Tensor) error {
 		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
 	}
 	if err := writeAtomic(path, buf); err != nil {
-		return fmt.Errorf("datasets: WriteNPY %s: %w", path, err)
+		return fmt.Errorf("datasets: WriteNPY: %w", err)
 	}
 	return nil
 }

@@ -1,10 +1,12 @@
 package datasets
 
 import (
+	"bytes"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
@@ -139,5 +141,43 @@ func TestWriteNPYRefusesInconsistentTensors(t *testing.T) {
 				t.Errorf("a file was written (%v)", statErr)
 			}
 		})
+	}
+}
+
+// TestWriteNPYFailureKeepsOld: a write that fails (a full disk, simulated: part of the data is written,
+// then ENOSPC; or a rename onto a folder) leaves the previous file byte for byte, no temporary file
+// behind, and an error naming the file, the cause and the remedy.
+func TestWriteNPYFailureKeepsOld(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.npy")
+	old, _ := multilinear.FromData([]int{2}, []float64{1, 2})
+	if err := WriteNPY(path, old); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(path)
+	defer func(w func(*os.File, []byte) (int, error)) { writeTemp = w }(writeTemp)
+	writeTemp = func(f *os.File, data []byte) (int, error) {
+		n, _ := f.Write(data[:len(data)/2])
+		return n, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
+	}
+	err := WriteNPY(path, multilinear.New(3, 4))
+	if err == nil || !strings.Contains(err.Error(), "writing "+path) || !strings.Contains(err.Error(), "no space left") ||
+		!strings.Contains(err.Error(), "unchanged") || !strings.Contains(err.Error(), "free disk space") {
+		t.Errorf("WriteNPY on a full disk: error %v; want one naming %s, the cause and the remedy", err, path)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
+		t.Errorf("a failed WriteNPY changed %s", path)
+	}
+	writeTemp = func(f *os.File, data []byte) (int, error) { return f.Write(data) }
+	folder := filepath.Join(dir, "folder.npy") // rename cannot replace a non-empty folder
+	os.MkdirAll(filepath.Join(folder, "inside"), 0o755)
+	if err := WriteNPY(folder, old); err == nil || !strings.Contains(err.Error(), "writing "+folder) {
+		t.Errorf("WriteNPY onto a folder: error %v; want one naming it", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.Name() != "x.npy" && e.Name() != "folder.npy" {
+			t.Errorf("temporary file %s left behind", e.Name())
+		}
 	}
 }

@@ -245,19 +245,16 @@ func Merge(dst string, srcs ...string) (err error) {
 	tmp := dst + ".merge-" + strconv.FormatInt(time.Now().UnixNano(), 10)
 	if err := writeSynced(tmp, buf.Bytes()); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("results: writing the merge of %s: %w", dst, err)
+		return fmt.Errorf("results: writing the merge of %s: %w (%s is unchanged; free disk space and merge again)", dst, err, dst)
 	}
 	if !lockAcrossRename {
 		release() // Windows cannot rename over an open file (and has no lock to hold)
 	}
 	if err := os.Rename(tmp, dst); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("results: writing the merge of %s: %w", dst, err)
+		return fmt.Errorf("results: writing the merge of %s: %w (%s is unchanged; check its folder is writable and merge again)", dst, err, dst)
 	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
+	syncDir(dir)
 	return nil
 }
 

@@ -319,3 +319,38 @@ func TestShardFilesOfNoShards(t *testing.T) {
 		t.Errorf("ShardFiles(2) = %v", got)
 	}
 }
+
+// TestMergeFullDisk: a merge that cannot be written (the file size limit, as a full disk) leaves the
+// destination byte for byte, no temporary file, and an error naming the file and the remedy.
+func TestMergeFullDisk(t *testing.T) {
+	dir := t.TempDir()
+	dst := filepath.Join(dir, "runs.jsonl")
+	small, _ := OpenStore(dst, rowKey)
+	big, _ := OpenStore(dst+".a", rowKey)
+	if err := small.Append(Row{Key: "k0", Schema: "s", Settings: []byte(`{}`), ResultType: "t", Result: []byte(`1`)}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		r := Row{Key: fmt.Sprintf("k%d", i+1), Schema: "s", Settings: []byte(`{}`), ResultType: "t", Result: []byte(`"` + strings.Repeat("x", 500) + `"`)}
+		if err := big.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, _ := os.ReadFile(dst)
+	out, err := child("fsize-merge", "RESULTS_TEST_PATH="+dst).Output()
+	if err != nil {
+		t.Fatalf("merger: %v", err)
+	}
+	if strings.HasPrefix(string(out), "no-rlimit") {
+		t.Skipf("cannot set RLIMIT_FSIZE here: %s", out)
+	}
+	if msg := string(out); !strings.Contains(msg, "writing the merge of "+dst) || !strings.Contains(msg, "is unchanged") || !strings.Contains(msg, "free disk space") {
+		t.Errorf("merge under a size limit: %q; want an error naming %s and the remedy", msg, dst)
+	}
+	if after, _ := os.ReadFile(dst); !bytes.Equal(after, before) {
+		t.Errorf("a failed merge changed %s", dst)
+	}
+	if left, _ := filepath.Glob(dst + ".merge-*"); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
