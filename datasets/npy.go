@@ -130,6 +130,10 @@ func WriteNPY(path string, t *multilinear.Tensor) error {
 		pad = 0
 	}
 	header += strings.Repeat(" ", pad) + "\n"
+	if len(header) > math.MaxUint16 {
+		// Format 1.0 stores the header length in 16 bits: a longer one would write a corrupt file.
+		return fmt.Errorf("datasets: WriteNPY %s: a tensor of order %d has a header of %d bytes, more than .npy format 1.0 holds; reshape it to fewer modes", path, len(t.Shape), len(header))
+	}
 	buf := make([]byte, 0, 10+len(header)+8*len(t.Data))
 	buf = append(buf, "\x93NUMPY\x01\x00"...)
 	buf = binary.LittleEndian.AppendUint16(buf, uint16(len(header)))

@@ -181,3 +181,23 @@ func TestWriteNPYFailureKeepsOld(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteNPYHugeHeader: a shape whose header does not fit format 1.0's 16-bit length (30,000 modes of size
+// 1) is refused; before, the length wrapped around and the file was corrupt.
+func TestWriteNPYHugeHeader(t *testing.T) {
+	shape := make([]int, 30000)
+	for i := range shape {
+		shape[i] = 1
+	}
+	x, err := multilinear.FromData(shape, []float64{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "x.npy")
+	if err := WriteNPY(path, x); err == nil || !strings.Contains(err.Error(), "more than .npy format 1.0 holds") {
+		t.Errorf("WriteNPY of order 30000: error %v, want a refusal", err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Errorf("a refused WriteNPY left %s", path)
+	}
+}

@@ -1,11 +1,9 @@
 package deeptucker
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
+
+	"github.com/deeptucker/deeptucker/internal/memguard"
 )
 
 // memoryNeed estimates the bytes one Fit of numRuns runs allocates: on the device, per run, the parameters
@@ -61,25 +59,7 @@ type MemoryError struct {
 func (e *MemoryError) Error() string { return e.msg }
 
 // availableMemory reads MemAvailable from /proc/meminfo (Linux); ok is false elsewhere.
-func availableMemory() (bytes int64, ok bool) {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "MemAvailable:" {
-			kb, err := strconv.ParseInt(fields[1], 10, 64)
-			if err != nil {
-				return 0, false
-			}
-			return kb * 1024, true
-		}
-	}
-	return 0, false
-}
+func availableMemory() (bytes int64, ok bool) { return memguard.Available() }
 
 func bytesString(b float64) string {
 	switch {
