@@ -139,6 +139,10 @@ func (s Source) url(f File) string {
 // readVerified reads the file at p and checks its size and SHA-256.
 // A missing file gives an error wrapping fs.ErrNotExist.
 func readVerified(p string, f File) ([]byte, error) {
+	// Check the size before reading: a wrong file of any size must not be read whole into memory.
+	if info, err := os.Stat(p); err == nil && info.Mode().IsRegular() && info.Size() != f.Size {
+		return nil, fmt.Errorf("datasets: %s has %d bytes, want %d (truncated or wrong file)", p, info.Size(), f.Size)
+	}
 	raw, err := os.ReadFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("datasets: reading %s: %w", p, err)

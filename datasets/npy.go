@@ -14,6 +14,7 @@ import (
 	"codeberg.org/sbinet/npyio/npy"
 
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
+	"github.com/deeptucker/deeptucker/internal/memguard"
 )
 
 // ReadNPY reads a NumPy .npy file holding a little-endian float64 array in C order ('<f8',
@@ -21,6 +22,13 @@ import (
 // NaN entries are kept as NaN. It returns an error naming the file if the file is not a .npy
 // file, holds another dtype or layout, or is shorter or longer than its header says.
 func ReadNPY(path string) (*multilinear.Tensor, error) {
+	// The file is read whole and decoded into a copy: a file too large for that (a wrong path, say, to a
+	// disk image) must be an error, not Go's fatal out-of-memory error.
+	if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() {
+		if err := memguard.Check(fmt.Sprintf("datasets: reading %s (%d bytes)", path, info.Size()), 2*float64(info.Size())); err != nil {
+			return nil, fmt.Errorf("%w; is it the right file? A .npy tensor is read whole into memory", err)
+		}
+	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("datasets: reading %s: %w", path, err)

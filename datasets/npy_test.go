@@ -201,3 +201,42 @@ func TestWriteNPYHugeHeader(t *testing.T) {
 		t.Errorf("a refused WriteNPY left %s", path)
 	}
 }
+
+// FuzzDecodeNPY: no byte string makes the .npy decoder panic or allocate beyond the file's size; it returns
+// a tensor or an error. go test runs the seeds; go test -fuzz FuzzDecodeNPY explores.
+func FuzzDecodeNPY(f *testing.F) {
+	x, _ := multilinear.FromData([]int{2, 3}, []float64{1, 2, 3, 4, 5, math.NaN()})
+	path := filepath.Join(f.TempDir(), "x.npy")
+	if err := WriteNPY(path, x); err != nil {
+		f.Fatal(err)
+	}
+	good, _ := os.ReadFile(path)
+	f.Add(good)
+	f.Add(good[:len(good)-3])
+	f.Add(good[:20])
+	f.Add([]byte("\x93NUMPY\x02\x00\xff\xff\xff\x7f{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776, 1099511627776), }"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		x, err := decodeNPY("fuzz.npy", raw, userNPYRemedy)
+		if err == nil && 8*len(x.Data) > len(raw) {
+			t.Errorf("decoded %d entries from %d bytes", len(x.Data), len(raw))
+		}
+	})
+}
+
+// TestReadNPYHugeFile: a file far larger than memory (a sparse 8 TiB file) is refused before it is read,
+// naming the file; os.ReadFile would have died with Go's fatal out-of-memory error.
+func TestReadNPYHugeFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "huge.npy")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = f.Truncate(1 << 43)
+	f.Close()
+	if err != nil {
+		t.Skipf("this file system cannot hold a sparse 8 TiB file: %v", err)
+	}
+	if _, err := ReadNPY(path); err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "right file") {
+		t.Errorf("ReadNPY of an 8 TiB file: error %v, want a refusal naming it", err)
+	}
+}
