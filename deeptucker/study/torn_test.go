@@ -2,6 +2,7 @@ package study
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,5 +44,17 @@ func TestOpenWarnsOfATornLine(t *testing.T) {
 	warnings = nil
 	if _, err := Open("torn"); err != nil || len(warnings) != 0 {
 		t.Errorf("reopened after the repair: %v, warnings %q; want none", err, warnings)
+	}
+}
+
+// TestDescribeScaleSafe: Describe's mean and standard deviation of huge finite values (a diverged run's
+// error) are numbers, not +Inf from overflowing squares or sums.
+func TestDescribeScaleSafe(t *testing.T) {
+	s := Describe([]float64{1e200, 3e200, math.NaN()})
+	if s.N != 2 || s.NaNs != 1 || s.Mean != 2e200 || !(math.Abs(s.Std-math.Sqrt2*1e200) <= 1e-15*s.Std) {
+		t.Errorf("Describe(1e200, 3e200, NaN) = %+v; want mean 2e200, std 1.414e200", s)
+	}
+	if s := Describe([]float64{1e308, 1.5e308}); s.Mean != 1.25e308 {
+		t.Errorf("Describe(1e308, 1.5e308) mean %v, want 1.25e308", s.Mean)
 	}
 }
