@@ -35,3 +35,17 @@ func TestAbsurdModelSizes(t *testing.T) {
 		t.Errorf("an ordinary model's NewParams: %+v", p)
 	}
 }
+
+// TestRecordsCountTowardsMemory: every run keeps all its records, so a tiny model trained for 2^40 steps
+// recording every step is refused up front; before, its records grew until Go's fatal out-of-memory error,
+// hours into the Fit. The negative control, the same Fit recording every 2^40 steps, passes the check.
+func TestRecordsCountTowardsMemory(t *testing.T) {
+	m := mustModel(t, NewModel(4, 3, 2).Depth(1))
+	every := mustTraining(t, NewTraining().Steps(1<<40).RecordEvery(1))
+	if err := checkMemory(m, every, 1); err == nil || !strings.Contains(err.Error(), "a larger RecordEvery") {
+		t.Errorf("2^40 records: %v, want the memory refusal", err)
+	}
+	if err := checkMemory(m, mustTraining(t, NewTraining().Steps(1<<40).RecordEvery(1<<40)), 1); err != nil {
+		t.Errorf("3 records: %v", err)
+	}
+}
