@@ -186,11 +186,11 @@ func (e *UnavailableError) Unwrap() error { return e.Err }
 // it: younger ones may belong to a download running in another process.
 const staleTempAge = time.Hour
 
-// removeStaleTemps deletes temporary files that writeAtomic left for f in dir when a process
-// died between creating and renaming them: only names of our own pattern (f.Name + ".*.tmp"),
-// and only those older than staleTempAge. Failures are ignored (the next download retries).
-func removeStaleTemps(dir string, f File) {
-	matches, err := filepath.Glob(filepath.Join(dir, tempPattern(f.Name)))
+// removeStaleTemps deletes temporary files that writeAtomic left for the file name in dir when a
+// process died between creating and renaming them: only names of our own pattern (name + ".*.tmp"),
+// and only those older than staleTempAge. Failures are ignored (the next write retries).
+func removeStaleTemps(dir string, name string) {
+	matches, err := filepath.Glob(filepath.Join(dir, tempPattern(name)))
 	if err != nil {
 		return
 	}
@@ -207,7 +207,6 @@ func tempPattern(name string) string { return name + ".*.tmp" }
 
 // download fetches f, verifies it in memory (the files are small) and writes it to dst atomically.
 func (s Source) download(f File, dst string) ([]byte, error) {
-	removeStaleTemps(filepath.Dir(dst), f)
 	url := s.url(f)
 	remedy := fmt.Sprintf("download it by hand from %s into a directory and set %s to it", url, EnvDataDir)
 	unavailable := func(reason string, err error) error {
@@ -261,6 +260,7 @@ func writeAtomic(dst string, data []byte) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	removeStaleTemps(dir, filepath.Base(dst)) // a killed earlier write's (downloads and WriteNPY alike)
 	tmp, err := os.CreateTemp(dir, tempPattern(filepath.Base(dst)))
 	if err != nil {
 		return err

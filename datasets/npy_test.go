@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
 )
@@ -238,5 +239,30 @@ func TestReadNPYHugeFile(t *testing.T) {
 	}
 	if _, err := ReadNPY(path); err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "right file") {
 		t.Errorf("ReadNPY of an 8 TiB file: error %v, want a refusal naming it", err)
+	}
+}
+
+// TestWriteNPYRemovesStaleTemps: a temporary file a killed WriteNPY left (x.npy.<random>.tmp, over an hour
+// old) is removed by the next WriteNPY of that file; a fresh one (another process may be writing it) stays.
+func TestWriteNPYRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.npy")
+	stale, fresh := path+".111.tmp", path+".222.tmp"
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(stale, old, old)
+	x, _ := multilinear.FromData([]int{2}, []float64{1, 2})
+	if err := WriteNPY(path, x); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale %s survived (%v)", stale, err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("fresh %s was removed (%v)", fresh, err)
 	}
 }

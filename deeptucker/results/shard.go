@@ -208,6 +208,7 @@ func Merge(dst string, srcs ...string) (err error) {
 			}
 		}()
 	}
+	removeStaleMerges(dst)
 	if err := add(dst, dstRows); err != nil {
 		return err
 	}
@@ -256,6 +257,19 @@ func Merge(dst string, srcs ...string) (err error) {
 	}
 	syncDir(dir)
 	return nil
+}
+
+// removeStaleMerges deletes the temporary files of merges into dst that a kill left between writing and renaming
+// (dst.merge-<nanoseconds>): in a committed results folder they would be committed too. The caller holds
+// dst's lock, so where locks exist no other merge into dst is writing one; elsewhere only those over an hour
+// old go. Failures are ignored (the next merge retries).
+func removeStaleMerges(dst string) {
+	matches, _ := filepath.Glob(dst + ".merge-*")
+	for _, p := range matches {
+		if info, err := os.Lstat(p); err == nil && info.Mode().IsRegular() && (lockAcrossRename || time.Since(info.ModTime()) > time.Hour) {
+			os.Remove(p)
+		}
+	}
 }
 
 // readLocked reads the rows of the memo file path (none if it does not exist) and keeps it locked until release

@@ -354,3 +354,26 @@ func TestMergeFullDisk(t *testing.T) {
 		t.Errorf("temporary files left: %v", left)
 	}
 }
+
+// TestMergeRemovesStaleTemps: the temporary file of a merge killed before its rename (dst.merge-<nanos>) is
+// removed by the next merge into dst, rather than left (and committed) beside the results.
+func TestMergeRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	dst := filepath.Join(dir, "runs.jsonl")
+	src, _ := OpenStore(dst+".a", rowKey)
+	if err := src.Append(Row{Key: "k", Schema: "s", Settings: []byte(`{}`), ResultType: "t", Result: []byte(`1`)}); err != nil {
+		t.Fatal(err)
+	}
+	stale := dst + ".merge-1700000000000000000"
+	if err := os.WriteFile(stale, []byte("half a merge"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(stale, old, old)
+	if err := Merge(dst, dst+".a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the stale merge file %s is still there (%v)", stale, err)
+	}
+}
