@@ -1,7 +1,6 @@
 package datasets
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -140,6 +139,10 @@ func (s Source) url(f File) string {
 // readVerified reads the file at p and checks its size and SHA-256.
 // A missing file gives an error wrapping fs.ErrNotExist.
 func readVerified(p string, f File) ([]byte, error) {
+	// Check the size before reading: a wrong file of any size must not be read whole into memory.
+	if info, err := os.Stat(p); err == nil && info.Mode().IsRegular() && info.Size() != f.Size {
+		return nil, fmt.Errorf("datasets: %s has %d bytes, want %d (truncated or wrong file)", p, info.Size(), f.Size)
+	}
 	raw, err := os.ReadFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("datasets: reading %s: %w", p, err)
@@ -183,11 +186,11 @@ func (e *UnavailableError) Unwrap() error { return e.Err }
 // it: younger ones may belong to a download running in another process.
 const staleTempAge = time.Hour
 
-// removeStaleTemps deletes temporary files that writeAtomic left for f in dir when a process
-// died between creating and renaming them: only names of our own pattern (f.Name + ".*.tmp"),
-// and only those older than staleTempAge. Failures are ignored (the next download retries).
-func removeStaleTemps(dir string, f File) {
-	matches, err := filepath.Glob(filepath.Join(dir, tempPattern(f.Name)))
+// removeStaleTemps deletes temporary files that writeAtomic left for the file name in dir when a
+// process died between creating and renaming them: only names of our own pattern (name + ".*.tmp"),
+// and only those older than staleTempAge. Failures are ignored (the next write retries).
+func removeStaleTemps(dir string, name string) {
+	matches, err := filepath.Glob(filepath.Join(dir, tempPattern(name)))
 	if err != nil {
 		return
 	}
@@ -204,7 +207,6 @@ func tempPattern(name string) string { return name + ".*.tmp" }
 
 // download fetches f, verifies it in memory (the files are small) and writes it to dst atomically.
 func (s Source) download(f File, dst string) ([]byte, error) {
-	removeStaleTemps(filepath.Dir(dst), f)
 	url := s.url(f)
 	remedy := fmt.Sprintf("download it by hand from %s into a directory and set %s to it", url, EnvDataDir)
 	unavailable := func(reason string, err error) error {
@@ -239,29 +241,37 @@ func (s Source) download(f File, dst string) ([]byte, error) {
 		return nil, fmt.Errorf("%w; nothing was written to the cache; %s", err, remedy)
 	}
 	if err := writeAtomic(dst, raw); err != nil {
-		return nil, fmt.Errorf("datasets: caching %s: %w; set %s to a directory holding the file instead", f.Name, err, EnvDataDir)
+		return nil, fmt.Errorf("datasets: caching %s: %w; or set %s to a directory holding the file", f.Name, err, EnvDataDir)
 	}
 	return raw, nil
 }
 
-// writeAtomic writes data to a temporary file beside dst and renames it over dst, so that a
-// concurrent reader sees either no file or the whole file.
+// writeAtomic writes data to a temporary file beside dst, syncs it and renames it over dst, then
+// syncs the folder, so that a concurrent reader sees either no file or the whole file and a crash
+// or power loss leaves the old file or the new one. On any error (a full disk, say) the temporary
+// file is removed, dst is left as it was, and the error names dst and what to do.
 func writeAtomic(dst string, data []byte) (err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("writing %s: %w (any previous %s is unchanged; free disk space, or check the folder exists and is writable, and retry)", dst, err, filepath.Base(dst))
+		}
+	}()
 	dir := filepath.Dir(dst)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	removeStaleTemps(dir, filepath.Base(dst)) // a killed earlier write's (downloads and WriteNPY alike)
 	tmp, err := os.CreateTemp(dir, tempPattern(filepath.Base(dst)))
 	if err != nil {
 		return err
 	}
 	defer func() {
 		if err != nil {
-			tmp.Close()
+			tmp.Close() // may already be closed: the error is moot
 			os.Remove(tmp.Name())
 		}
 	}()
-	if _, err = io.Copy(tmp, bytes.NewReader(data)); err != nil {
+	if _, err = writeTemp(tmp, data); err != nil {
 		return err
 	}
 	if err = tmp.Sync(); err != nil {
@@ -273,7 +283,23 @@ func writeAtomic(dst string, data []byte) (err error) {
 	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), dst)
+	if err = os.Rename(tmp.Name(), dst); err != nil {
+		return err
+	}
+	syncDir(dir)
+	return nil
+}
+
+// writeTemp writes writeAtomic's temporary file; tests replace it to simulate a full disk.
+var writeTemp = func(f *os.File, data []byte) (int, error) { return f.Write(data) }
+
+// syncDir makes a rename in dir durable. Errors are ignored: some platforms and file systems
+// (Windows among them) cannot sync a folder, and the file itself is already synced.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 }
 
 // load finds f and decodes it.

@@ -42,11 +42,8 @@ func SplitMask(present *multilinear.Mask, observedFraction float64, seed uint64)
 	}
 	// A hand-built mask whose entries do not fill its shape would give masks of the wrong length,
 	// which fail (or mislead) only later, in training.
-	size := 1
-	for _, d := range present.Shape {
-		size *= max(d, 0)
-	}
-	if len(present.Shape) == 0 || size != len(present.Observed) {
+	size, err := multilinear.Entries(present.Shape) // checked: a product that wrapped around could match
+	if err != nil || size != len(present.Observed) {
 		return nil, nil, fmt.Errorf("datasets: SplitMask: the present mask has shape %v but %d entries; build it with multilinear.NewMask(shape...)",
 			present.Shape, len(present.Observed))
 	}

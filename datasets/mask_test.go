@@ -121,6 +121,8 @@ func TestSplitMaskRefusesInconsistentMask(t *testing.T) {
 		{Shape: []int{2}, Observed: []bool{true, true, true, false}},
 		{Shape: []int{0, 2}, Observed: []bool{true, false}},
 		{Shape: nil, Observed: []bool{true, false}},
+		// 3 x 6148914691236517206 wraps around int64 to 2: an unchecked product matched the 2 entries.
+		{Shape: []int{3, 6148914691236517206}, Observed: []bool{true, false}},
 	} {
 		_, _, err := SplitMask(m, 0.5, 1)
 		if err == nil || !strings.Contains(err.Error(), "entries") || !strings.Contains(err.Error(), "multilinear.NewMask") {

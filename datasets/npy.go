@@ -14,6 +14,7 @@ import (
 	"codeberg.org/sbinet/npyio/npy"
 
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
+	"github.com/deeptucker/deeptucker/internal/memguard"
 )
 
 // ReadNPY reads a NumPy .npy file holding a little-endian float64 array in C order ('<f8',
@@ -21,6 +22,13 @@ import (
 // NaN entries are kept as NaN. It returns an error naming the file if the file is not a .npy
 // file, holds another dtype or layout, or is shorter or longer than its header says.
 func ReadNPY(path string) (*multilinear.Tensor, error) {
+	// The file is read whole and decoded into a copy: a file too large for that (a wrong path, say, to a
+	// disk image) must be an error, not Go's fatal out-of-memory error.
+	if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() {
+		if err := memguard.Check(fmt.Sprintf("datasets: reading %s (%d bytes)", path, info.Size()), 2*float64(info.Size())); err != nil {
+			return nil, fmt.Errorf("%w; is it the right file? A .npy tensor is read whole into memory", err)
+		}
+	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("datasets: reading %s: %w", path, err)
@@ -130,6 +138,10 @@ func WriteNPY(path string, t *multilinear.Tensor) error {
 		pad = 0
 	}
 	header += strings.Repeat(" ", pad) + "\n"
+	if len(header) > math.MaxUint16 {
+		// Format 1.0 stores the header length in 16 bits: a longer one would write a corrupt file.
+		return fmt.Errorf("datasets: WriteNPY %s: a tensor of order %d has a header of %d bytes, more than .npy format 1.0 holds; reshape it to fewer modes", path, len(t.Shape), len(header))
+	}
 	buf := make([]byte, 0, 10+len(header)+8*len(t.Data))
 	buf = append(buf, "\x93NUMPY\x01\x00"...)
 	buf = binary.LittleEndian.AppendUint16(buf, uint16(len(header)))
@@ -138,7 +150,7 @@ func WriteNPY(path string, t *multilinear.Tensor) error {
 		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
 	}
 	if err := writeAtomic(path, buf); err != nil {
-		return fmt.Errorf("datasets: WriteNPY %s: %w", path, err)
+		return fmt.Errorf("datasets: WriteNPY: %w", err)
 	}
 	return nil
 }

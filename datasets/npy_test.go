@@ -1,11 +1,14 @@
 package datasets
 
 import (
+	"bytes"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
 )
@@ -139,5 +142,127 @@ func TestWriteNPYRefusesInconsistentTensors(t *testing.T) {
 				t.Errorf("a file was written (%v)", statErr)
 			}
 		})
+	}
+}
+
+// TestWriteNPYFailureKeepsOld: a write that fails (a full disk, simulated: part of the data is written,
+// then ENOSPC; or a rename onto a folder) leaves the previous file byte for byte, no temporary file
+// behind, and an error naming the file, the cause and the remedy.
+func TestWriteNPYFailureKeepsOld(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.npy")
+	old, _ := multilinear.FromData([]int{2}, []float64{1, 2})
+	if err := WriteNPY(path, old); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(path)
+	defer func(w func(*os.File, []byte) (int, error)) { writeTemp = w }(writeTemp)
+	writeTemp = func(f *os.File, data []byte) (int, error) {
+		n, _ := f.Write(data[:len(data)/2])
+		return n, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
+	}
+	err := WriteNPY(path, multilinear.New(3, 4))
+	if err == nil || !strings.Contains(err.Error(), "writing "+path) || !strings.Contains(err.Error(), "no space left") ||
+		!strings.Contains(err.Error(), "unchanged") || !strings.Contains(err.Error(), "free disk space") {
+		t.Errorf("WriteNPY on a full disk: error %v; want one naming %s, the cause and the remedy", err, path)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
+		t.Errorf("a failed WriteNPY changed %s", path)
+	}
+	writeTemp = func(f *os.File, data []byte) (int, error) { return f.Write(data) }
+	folder := filepath.Join(dir, "folder.npy") // rename cannot replace a non-empty folder
+	os.MkdirAll(filepath.Join(folder, "inside"), 0o755)
+	if err := WriteNPY(folder, old); err == nil || !strings.Contains(err.Error(), "writing "+folder) {
+		t.Errorf("WriteNPY onto a folder: error %v; want one naming it", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.Name() != "x.npy" && e.Name() != "folder.npy" {
+			t.Errorf("temporary file %s left behind", e.Name())
+		}
+	}
+}
+
+// TestWriteNPYHugeHeader: a shape whose header does not fit format 1.0's 16-bit length (30,000 modes of size
+// 1) is refused; before, the length wrapped around and the file was corrupt.
+func TestWriteNPYHugeHeader(t *testing.T) {
+	shape := make([]int, 30000)
+	for i := range shape {
+		shape[i] = 1
+	}
+	x, err := multilinear.FromData(shape, []float64{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "x.npy")
+	if err := WriteNPY(path, x); err == nil || !strings.Contains(err.Error(), "more than .npy format 1.0 holds") {
+		t.Errorf("WriteNPY of order 30000: error %v, want a refusal", err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Errorf("a refused WriteNPY left %s", path)
+	}
+}
+
+// FuzzDecodeNPY: no byte string makes the .npy decoder panic or allocate beyond the file's size; it returns
+// a tensor or an error. go test runs the seeds; go test -fuzz FuzzDecodeNPY explores.
+func FuzzDecodeNPY(f *testing.F) {
+	x, _ := multilinear.FromData([]int{2, 3}, []float64{1, 2, 3, 4, 5, math.NaN()})
+	path := filepath.Join(f.TempDir(), "x.npy")
+	if err := WriteNPY(path, x); err != nil {
+		f.Fatal(err)
+	}
+	good, _ := os.ReadFile(path)
+	f.Add(good)
+	f.Add(good[:len(good)-3])
+	f.Add(good[:20])
+	f.Add([]byte("\x93NUMPY\x02\x00\xff\xff\xff\x7f{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776, 1099511627776), }"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		x, err := decodeNPY("fuzz.npy", raw, userNPYRemedy)
+		if err == nil && 8*len(x.Data) > len(raw) {
+			t.Errorf("decoded %d entries from %d bytes", len(x.Data), len(raw))
+		}
+	})
+}
+
+// TestReadNPYHugeFile: a file far larger than memory (a sparse 8 TiB file) is refused before it is read,
+// naming the file; os.ReadFile would have died with Go's fatal out-of-memory error.
+func TestReadNPYHugeFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "huge.npy")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = f.Truncate(1 << 43)
+	f.Close()
+	if err != nil {
+		t.Skipf("this file system cannot hold a sparse 8 TiB file: %v", err)
+	}
+	if _, err := ReadNPY(path); err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "right file") {
+		t.Errorf("ReadNPY of an 8 TiB file: error %v, want a refusal naming it", err)
+	}
+}
+
+// TestWriteNPYRemovesStaleTemps: a temporary file a killed WriteNPY left (x.npy.<random>.tmp, over an hour
+// old) is removed by the next WriteNPY of that file; a fresh one (another process may be writing it) stays.
+func TestWriteNPYRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.npy")
+	stale, fresh := path+".111.tmp", path+".222.tmp"
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(stale, old, old)
+	x, _ := multilinear.FromData([]int{2}, []float64{1, 2})
+	if err := WriteNPY(path, x); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale %s survived (%v)", stale, err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("fresh %s was removed (%v)", fresh, err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/deeptucker/deeptucker/deeptucker/hooi"
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
+	"github.com/deeptucker/deeptucker/internal/memguard"
 )
 
 // Recipe names a way of building a synthetic low-rank tensor.
@@ -138,6 +139,10 @@ func (o SyntheticOptions) withDefaults() (SyntheticOptions, error) {
 			return o, fmt.Errorf("datasets: Synthetic: shape[%d]=%d must be positive (shape %v)", n, d, o.Shape)
 		}
 	}
+	entries, err := multilinear.Entries(o.Shape) // checked first: the rank products below are at most this
+	if err != nil {
+		return o, fmt.Errorf("datasets: Synthetic: %w; use a smaller Shape", err)
+	}
 	if o.Rank == nil {
 		o.Rank = make([]int, len(o.Shape))
 		for n, d := range o.Shape {
@@ -158,6 +163,16 @@ func (o SyntheticOptions) withDefaults() (SyntheticOptions, error) {
 		if r > others {
 			return o, fmt.Errorf("datasets: Synthetic: rank %v is impossible: R_%d=%d exceeds the product %d of the other ranks", o.Rank, n, r, others)
 		}
+	}
+	// Refuse, before allocating, a tensor that would not fit: building and checking it holds about six
+	// float64 copies of it (the tensor, the Tucker products, the unfoldings whose rank is checked, the
+	// mask), the factors, and a label per index.
+	need := 6 * 8 * float64(entries)
+	for n, d := range o.Shape {
+		need += float64(d) * (8*float64(o.Rank[n]) + 32)
+	}
+	if err := memguard.Check(fmt.Sprintf("datasets: Synthetic with shape %v", o.Shape), need); err != nil {
+		return o, fmt.Errorf("%w; use a smaller Shape", err)
 	}
 	if math.IsNaN(o.Scale) || math.IsInf(o.Scale, 0) || o.Scale < 0 {
 		return o, fmt.Errorf("datasets: Synthetic: scale %v must be a finite number >= 0 (0 = the recipe's default)", o.Scale)

@@ -140,6 +140,10 @@ func TestSyntheticErrors(t *testing.T) {
 		{SyntheticOptions{Scale: -1}, "scale -1"},
 		{SyntheticOptions{Scale: math.NaN()}, "scale NaN"},
 		{SyntheticOptions{Recipe: "tensorly"}, `unknown recipe "tensorly"`},
+		// Sizes that cannot be allocated are errors, not Go's fatal out-of-memory error (2^42 entries) or a
+		// product that wraps around (2^64).
+		{SyntheticOptions{Shape: []int{1 << 20, 1 << 20, 4}}, "use a smaller Shape"},
+		{SyntheticOptions{Shape: []int{1 << 32, 1 << 32}}, "more entries than an int counts"},
 	}
 	for _, c := range cases {
 		_, err := Synthetic(c.o)

@@ -1,18 +1,16 @@
 package deeptucker
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
+
+	"github.com/deeptucker/deeptucker/internal/memguard"
 )
 
 // memoryNeed estimates the bytes one Fit of numRuns runs allocates: on the device, per run, the parameters
 // with their gradients and up to two optimizer moments (and, packed, a sliced copy of the parameters and the
 // concatenated gradient: six copies in all), and the data, masks and about four tensors of the data's size for
 // the reconstruction, residual and partial products; on the host, float64 copies of the starting
-// parameters, of the data and masks, and the parameter snapshot kept for divergence.
+// parameters, of the data and masks, the parameter snapshot kept for divergence, and the records.
 func memoryNeed(m *Model, t *Training, numRuns int) (device, host float64) {
 	s, _ := m.sizes()
 	width := 8.0
@@ -23,7 +21,21 @@ func memoryNeed(m *Model, t *Training, numRuns int) (device, host float64) {
 	params, data := float64(s.params), float64(s.data)
 	device = runs * width * (6*params + 8*data)
 	host = runs * 8 * (3*params + 4*data)
+	// Every run keeps all its records: Steps(1e9) with RecordEvery(1) runs out of memory hours in, losing
+	// the Fit, unless refused here.
+	host += runs * (float64(t.Steps)/float64(max(t.RecordEvery, 1)) + 2) * recordBytes(m, t)
 	return device, host
+}
+
+// recordBytes estimates one Record on the host: its fixed fields and headers, the user's terms and
+// diagnostics, and per mode the slice and column norms, ||w_r|| and each layer's norms.
+func recordBytes(m *Model, t *Training) float64 {
+	b := 256 + 64*float64(len(t.Terms)+len(t.Diagnostics))
+	for n, r := range m.CoreShape {
+		layers := float64(max(m.Depths[n], 1))
+		b += 8*float64(r)*(2+layers) + 24*(3+layers)
+	}
+	return b
 }
 
 // checkMemory refuses, before anything is allocated, a Fit that would not fit in memory: Go cannot recover
@@ -44,9 +56,9 @@ func checkMemory(m *Model, t *Training, numRuns int) error {
 		if numRuns == 1 {
 			fewer = ""
 		}
-		return &MemoryError{Runs: numRuns, msg: fmt.Sprintf("deeptucker: this Fit needs about %s (%d runs x %d parameters and %d data entries in %s), more than %s (%s); "+
-			"%suse a smaller CoreShape or depth, float32, or set TrainingBuilder.MemoryLimit",
-			bytesString(need), numRuns, m.NumParams(), prod(m.Shape), t.DType, bytesString(limit), source, fewer)}
+		return &MemoryError{Runs: numRuns, msg: fmt.Sprintf("deeptucker: this Fit needs about %s (%d runs x %d parameters and %d data entries in %s, %d records each), more than %s (%s); "+
+			"%suse a smaller CoreShape or depth, float32, a larger RecordEvery, or set TrainingBuilder.MemoryLimit",
+			bytesString(need), numRuns, m.NumParams(), prod(m.Shape), t.DType, t.Steps/max(t.RecordEvery, 1)+2, bytesString(limit), source, fewer)}
 	}
 	return nil
 }
@@ -61,25 +73,7 @@ type MemoryError struct {
 func (e *MemoryError) Error() string { return e.msg }
 
 // availableMemory reads MemAvailable from /proc/meminfo (Linux); ok is false elsewhere.
-func availableMemory() (bytes int64, ok bool) {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "MemAvailable:" {
-			kb, err := strconv.ParseInt(fields[1], 10, 64)
-			if err != nil {
-				return 0, false
-			}
-			return kb * 1024, true
-		}
-	}
-	return 0, false
-}
+func availableMemory() (bytes int64, ok bool) { return memguard.Available() }
 
 func bytesString(b float64) string {
 	switch {

@@ -288,7 +288,12 @@ func (m *Model) sizes() (modelSizes, error) {
 			continue
 		}
 		r, d := m.CoreShape[n], m.Shape[n]
-		mode, ok := mul(r, d, 1+(depth-1)*d)
+		// (depth-1)*d is multiplied with the overflow check too: a huge depth would wrap around to a small count.
+		inner, ok := mul(depth-1, d)
+		mode := 0
+		if ok {
+			mode, ok = mul(r, d, 1+inner)
+		}
 		if !ok || params+mode > limit {
 			return modelSizes{}, fmt.Errorf("deeptucker: mode %d (r=%d, d=%d, depth %d) needs more than 2^50 parameters; use a smaller CoreShape or depth", n, r, d, depth)
 		}

@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
+	"github.com/deeptucker/deeptucker/internal/memguard"
 )
 
 // Params holds one model's parameters on the host, in the paper's symbols:
@@ -24,8 +25,20 @@ type Params struct {
 	Matrices [][]*multilinear.Tensor
 }
 
-// NewParams returns zero parameters of the model's shapes.
+// NewParams returns zero parameters of the model's shapes. It panics, naming the size, if they would not
+// fit in memory (Fit refuses such a model with an error first; see TrainingBuilder.MemoryLimit).
 func NewParams(m *Model) *Params {
+	// Check the whole before allocating piece by piece: a huge depth makes many small matrices, none of
+	// which New would refuse, and Go's out-of-memory error is fatal. Each piece costs a Tensor header too.
+	if s, err := m.sizes(); err == nil {
+		pieces := 1.0
+		for _, d := range m.Depths {
+			pieces += float64(max(d, 0))
+		}
+		if err := memguard.Check(fmt.Sprintf("deeptucker: NewParams for %v", m), 8*float64(s.params)+96*pieces); err != nil {
+			panic(err.Error() + "; use a smaller shape, CoreShape or depth")
+		}
+	}
 	p := &Params{
 		Core:     multilinear.New(m.coreDims()...),
 		Vectors:  make([]*multilinear.Tensor, m.Order()),

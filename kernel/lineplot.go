@@ -212,6 +212,9 @@ func drawWithLegend(p *plot.Plot, legend *plot.Legend, legendW vg.Length, dc dra
 	}
 }
 
+// MaxGridCols is the most columns a Grid lays out (already 420 inches wide at the default panel width).
+const MaxGridCols = 100
+
 // Grid lays out line plots in rows of Cols panels: the paper's Fig. 3 has one
 // row per depth, factor column norms on the left and core slice norms on the
 // right. Each panel's own Width and Height are ignored.
@@ -228,6 +231,11 @@ type Grid struct {
 func (g Grid) SVG() (string, error) {
 	if g.Cols < 1 {
 		return "", fmt.Errorf("kernel: Grid %q: Cols must be at least 1, got %d", g.Title, g.Cols)
+	}
+	// Cols sizes the layout's slices before any panel is drawn: an absurd value (1<<40) must be an error,
+	// not Go's fatal out-of-memory error.
+	if g.Cols > MaxGridCols {
+		return "", fmt.Errorf("kernel: Grid %q: Cols is %d, more than %d; use fewer columns (more rows)", g.Title, g.Cols, MaxGridCols)
 	}
 	if len(g.Panels) == 0 {
 		return "", fmt.Errorf("%w: Grid %q has no panels", errNoData, g.Title)

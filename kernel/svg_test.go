@@ -395,3 +395,17 @@ func TestLongAxisLabelsStayOnTheCanvas(t *testing.T) {
 		})
 	}
 }
+
+// TestGridAbsurdCols: Cols sizes the layout before anything is drawn; 1<<40 columns was Go's fatal
+// out-of-memory error (the notebook kernel died), and is now an error naming the limit.
+func TestGridAbsurdCols(t *testing.T) {
+	panels := []LinePlot{{Title: "a", Series: []Series{{Name: "c", Y: []float64{1, 2}}}}}
+	for _, cols := range []int{1 << 40, MaxGridCols + 1} {
+		if _, err := (Grid{Title: "wide", Cols: cols, Panels: panels}).SVG(); err == nil || !strings.Contains(err.Error(), "use fewer columns") {
+			t.Errorf("Cols %d: error %v, want one naming the limit", cols, err)
+		}
+	}
+	if _, err := (Grid{Title: "wide", Cols: 3, Panels: panels}).SVG(); err != nil {
+		t.Errorf("Cols 3 for one panel (blank columns): %v", err)
+	}
+}

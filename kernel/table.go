@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/deeptucker/deeptucker/internal/fpstat"
 )
 
 // Table is an HTML table in the style of the paper's Table 1: a header row,
@@ -118,15 +120,6 @@ func MeanSD(values []float64) string {
 	case 1:
 		return FormatFloat(ok[0]) + " (" + n + ")"
 	}
-	mean := 0.0
-	for _, v := range ok {
-		mean += v
-	}
-	mean /= float64(len(ok))
-	ss := 0.0
-	for _, v := range ok {
-		ss += (v - mean) * (v - mean)
-	}
-	sd := math.Sqrt(ss / float64(len(ok)-1))
+	mean, sd := fpstat.MeanStd(ok) // scale-safe: values beyond 1e154 (a diverged run's error) do not overflow
 	return FormatFloat(mean) + " ± " + FormatFloat(sd) + " (" + n + ")"
 }

@@ -79,6 +79,9 @@ func TestMeanSD(t *testing.T) {
 		{[]float64{math.NaN(), math.Inf(-1)}, "– (n=0, 2 failed)"},
 		{nil, "– (n=0)"},
 		{[]float64{0.96, 0.96, 0.96}, "0.96 ± 0 (n=3)"},
+		// Finite but huge (a diverged run's error): the squared deviations overflowed to "± +Inf" before.
+		{[]float64{1e200, 3e200}, "2e+200 ± 1.414e+200 (n=2)"},
+		{[]float64{1e308, 1.5e308}, "1.25e+308 ± 3.536e+307 (n=2)"},
 	}
 	for _, c := range cases {
 		if got := MeanSD(c.in); got != c.want {

@@ -73,7 +73,7 @@ func Tucker(x *multilinear.Tensor, rank []int, opts ...Option) (*Result, error) 
 		return nil, fmt.Errorf("hooi: every observed entry of the %v input is 0: the relative error is undefined", x.Shape)
 	}
 	if math.IsInf(norm, 0) {
-		return nil, fmt.Errorf("hooi: the norm of the %v input's observed entries overflows float64 (entries near 1e154 or larger): scale the tensor first", x.Shape)
+		return nil, fmt.Errorf("hooi: the norm of the %v input's observed entries overflows float64 (entries near 1e308): scale the tensor first", x.Shape)
 	}
 
 	var core *multilinear.Tensor
@@ -121,7 +121,14 @@ func Tucker(x *multilinear.Tensor, rank []int, opts ...Option) (*Result, error) 
 		core = multilinear.MultiModeDot(tensor, asMatrices(factors), true)
 		cn := core.Norm()
 		// The factors are orthonormal, so ||G|| is the norm of the reconstruction.
-		res.RecErrors = append(res.RecErrors, math.Sqrt(math.Abs(norm*norm-cn*cn))/norm)
+		rec := math.Sqrt(math.Abs(norm*norm-cn*cn)) / norm
+		if n2 := norm * norm; math.IsInf(n2, 1) || n2 < 0x1p-1022 {
+			// A norm beyond about 1e154 (or below 1e-154): its square overflows (or underflows), so take
+			// the ratio first. Other norms keep the plain formula, bit for bit.
+			r := cn / norm
+			rec = math.Sqrt(math.Abs(1 - r*r))
+		}
+		res.RecErrors = append(res.RecErrors, rec)
 		// TensorLy checks from the third iteration on (iteration > 1), and tol = 0 disables it.
 		if k := len(res.RecErrors); it > 1 && c.tol > 0 && math.Abs(res.RecErrors[k-2]-res.RecErrors[k-1]) < c.tol {
 			res.Converged = true

@@ -356,7 +356,7 @@ func TestTuckerErrors(t *testing.T) {
 	hideNaN := multilinear.NewMask(4, 5, 3)
 	hideNaN.Observed[nan.Offset(1, 2, 0)] = false
 	huge := x.Clone()
-	huge.Data[0] = 1e200
+	huge.Data[0], huge.Data[1] = 1.5e308, 1.5e308 // a norm beyond float64 (1e200 alone is fine, see TestTuckerScaleSafe)
 	cases := []struct {
 		name string
 		x    *multilinear.Tensor
@@ -485,5 +485,35 @@ func TestReadHiddenEntriesErrors(t *testing.T) {
 	}
 	if _, err := Tucker(x, []int{2, 2, 2}, WithMask(mask)); err != nil {
 		t.Errorf("the honest call must accept NaN at a hidden entry: %v", err)
+	}
+}
+
+// TestTuckerScaleSafe: HOOI's reconstruction errors do not depend on the tensor's scale. Before the
+// norms were taken scaled, entries of 1e200 were refused (their squares overflow) and entries of
+// 1e-200 gave errors of 0 (their squares underflow).
+func TestTuckerScaleSafe(t *testing.T) {
+	x := testtensor.LowRank(newRNG(6), []int{4, 5, 3}, []int{2, 2, 2})
+	x.Data[0] += 0.3 // not exactly low-rank: errors well above 0
+	ref, err := Tucker(x, []int{2, 2, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []float64{1e200, 1e-200} {
+		y := x.Clone()
+		for i := range y.Data {
+			y.Data[i] *= k
+		}
+		r, err := Tucker(y, []int{2, 2, 2})
+		if err != nil {
+			t.Fatalf("scale %g: %v", k, err)
+		}
+		if len(r.RecErrors) != len(ref.RecErrors) {
+			t.Fatalf("scale %g: %d iterations, want %d", k, len(r.RecErrors), len(ref.RecErrors))
+		}
+		for i, e := range r.RecErrors {
+			if !(math.Abs(e-ref.RecErrors[i]) <= 1e-12) {
+				t.Errorf("scale %g: RecErrors[%d] = %v, want %v (as at scale 1)", k, i, e, ref.RecErrors[i])
+			}
+		}
 	}
 }

@@ -60,12 +60,14 @@ func MSE(pred, target *multilinear.Tensor, mask *multilinear.Mask) (float64, err
 	if err != nil {
 		return 0, err
 	}
+	e := scaleExp(idx, pred, target)
+	s := math.Ldexp(1, -e)
 	ss := 0.0
 	for _, i := range idx {
-		d := pred.Data[i] - target.Data[i]
+		d := pred.Data[i]*s - target.Data[i]*s
 		ss += d * d
 	}
-	return ss / float64(len(idx)), nil
+	return math.Ldexp(ss/float64(len(idx)), 2*e), nil
 }
 
 // R2 returns the coefficient of determination on the selected entries S, as scikit-learn's
@@ -88,19 +90,23 @@ func R2(pred, target *multilinear.Tensor, mask *multilinear.Mask) (float64, erro
 	if len(idx) < 2 {
 		return 0, fmt.Errorf("metrics: R2: needs at least 2 selected entries, the mask selects %d", len(idx))
 	}
+	// Each sum is taken at its own power-of-two scale (a diverged prediction must not push the
+	// targets' spread into underflow), undone exactly in their ratio.
+	eRes, eTot := scaleExp(idx, pred, target), scaleExp(idx, target)
+	sRes, sTot := math.Ldexp(1, -eRes), math.Ldexp(1, -eTot)
 	mean := 0.0
 	for _, i := range idx {
-		mean += target.Data[i]
+		mean += target.Data[i] * sTot
 	}
 	mean /= float64(len(idx))
 	ssRes, ssTot := 0.0, 0.0
 	for _, i := range idx {
-		d := target.Data[i] - pred.Data[i]
+		d := target.Data[i]*sRes - pred.Data[i]*sRes
 		ssRes += d * d
-		c := target.Data[i] - mean
+		c := target.Data[i]*sTot - mean
 		ssTot += c * c
 	}
-	return ratioScore(ssRes, ssTot), nil
+	return ratioScore(ssRes, ssTot, 2*(eRes-eTot)), nil
 }
 
 // R2X returns the fraction of variance explained on the selected entries S, the convention of
@@ -115,18 +121,51 @@ func R2X(pred, target *multilinear.Tensor, mask *multilinear.Mask) (float64, err
 	if err != nil {
 		return 0, err
 	}
+	eRes, eTot := scaleExp(idx, pred, target), scaleExp(idx, target)
+	sRes, sTot := math.Ldexp(1, -eRes), math.Ldexp(1, -eTot)
 	ssRes, ssTot := 0.0, 0.0
 	for _, i := range idx {
-		d := target.Data[i] - pred.Data[i]
+		d := target.Data[i]*sRes - pred.Data[i]*sRes
 		ssRes += d * d
-		ssTot += target.Data[i] * target.Data[i]
+		t := target.Data[i] * sTot
+		ssTot += t * t
 	}
-	return ratioScore(ssRes, ssTot), nil
+	return ratioScore(ssRes, ssTot, 2*(eRes-eTot)), nil
+}
+
+// Values whose largest magnitude lies in [2^-safeExp, 2^safeExp] are summed as they are: their
+// squares (and differences) stay normal, and sums of up to 2^120 of them finite. Beyond that range
+// (values above about 1e135, whose squares approach float64's overflow and beyond 1e154 overflow
+// to +Inf, or all of them below about 1e-135, whose squares underflow towards 0) they are scaled first.
+const safeExp = 450
+
+// scaleExp returns the exponent e such that the selected values times 2^-e have their largest
+// magnitude in [0.5, 1): 0 (no scaling) when that magnitude already lies in the safe range, or is
+// 0, +Inf or NaN (a diverged prediction, whose Inf or NaN the result keeps). Scaling by a power of
+// two is exact, so ordinary data keep their results bit for bit.
+func scaleExp(idx []int, ts ...*multilinear.Tensor) int {
+	m := 0.0
+	for _, t := range ts {
+		for _, i := range idx {
+			m = math.Max(m, math.Abs(t.Data[i]))
+		}
+	}
+	if m == 0 || math.IsInf(m, 0) || math.IsNaN(m) {
+		return 0
+	}
+	_, e := math.Frexp(m)
+	if e >= -safeExp && e <= safeExp {
+		return 0
+	}
+	return e
 }
 
 // ratioScore is 1 - res/tot with scikit-learn's force_finite rule for tot = 0. A NaN res
 // (NaN predictions) stays NaN.
-func ratioScore(res, tot float64) float64 {
+//
+// res and tot may have been summed at different power-of-two scales: res/tot is multiplied by
+// 2^exp2 (exact; 0 when both sums are unscaled, leaving the plain 1 - res/tot).
+func ratioScore(res, tot float64, exp2 int) float64 {
 	if tot == 0 {
 		switch {
 		case math.IsNaN(res):
@@ -137,5 +176,5 @@ func ratioScore(res, tot float64) float64 {
 			return 0
 		}
 	}
-	return 1 - res/tot
+	return 1 - math.Ldexp(res/tot, exp2)
 }

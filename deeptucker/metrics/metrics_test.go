@@ -150,3 +150,56 @@ func TestErrors(t *testing.T) {
 		t.Errorf("MSE on one entry: %v, %v", got, err)
 	}
 }
+
+// TestScaleSafe: the scores do not depend on the data's scale. Before the sums were scaled, squares
+// of values beyond about 1e154 overflowed to +Inf (R2 = NaN, MSE = +Inf) and squares of values below
+// about 1e-162 underflowed to 0 (R2 = 1 for any prediction).
+func TestScaleSafe(t *testing.T) {
+	s := []int{2, 3}
+	target, pred := tensor(s, 1, 2, 3, 4, 5, 6), tensor(s, 1.5, 2, 2.5, 4, 5.25, 7)
+	m := mask(s, true, true, false, true, true, true)
+	scaled := func(x *multilinear.Tensor, f float64) *multilinear.Tensor {
+		y := x.Clone()
+		for i := range y.Data {
+			y.Data[i] *= f
+		}
+		return y
+	}
+	for name, f := range map[string]func(p, x *multilinear.Tensor, m *multilinear.Mask) (float64, error){"R2": R2, "R2X": R2X} {
+		want, err := f(pred, target, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []float64{1e160, 1e300, 1e-170, 1e-300} {
+			got, err := f(scaled(pred, k), scaled(target, k), m)
+			if err != nil || !(math.Abs(got-want) <= 1e-14) {
+				t.Errorf("%s at scale %g = %v, %v; want %v (as at scale 1)", name, k, got, err, want)
+			}
+		}
+	}
+	// MSE: one error of 2e154 among 1000 entries is 4e308/1000 = 4e305, a finite number whose terms overflow.
+	big := multilinear.New(1000)
+	zero := multilinear.New(1000)
+	big.Data[7] = 2e154
+	if got, err := MSE(big, zero, nil); err != nil || !(math.Abs(got-4e305)/4e305 <= 1e-15) {
+		t.Errorf("MSE with one error of 2e154 in 1000 = %v, %v; want 4e305", got, err)
+	}
+	// MSE at a tiny scale: a subnormal result is still the nearest float64, not 0.
+	tiny := multilinear.New(4)
+	tiny.Data[0] = 1e-160
+	if got, err := MSE(tiny, multilinear.New(4), nil); err != nil || !(math.Abs(got-0.25e-320)/0.25e-320 <= 1e-3) {
+		t.Errorf("MSE of one 1e-160 error in 4 = %v, %v; want 2.5e-321", got, err)
+	}
+	// Negative control: a prediction that truly diverged still scores -Inf (R2) and +Inf (MSE),
+	// and does not push the targets' spread into underflow.
+	div := scaled(pred, 1e200)
+	if got, err := R2(div, target, m); err != nil || !math.IsInf(got, -1) {
+		t.Errorf("R2 of a 1e200 prediction on unit targets = %v, %v; want -Inf", got, err)
+	}
+	if got, err := R2(scaled(pred, 1e100), target, m); err != nil || got > -1e190 || math.IsInf(got, 0) {
+		t.Errorf("R2 of a 1e100 prediction on unit targets = %v, %v; want about -1e200", got, err)
+	}
+	if got, err := MSE(div, target, m); err != nil || !math.IsInf(got, 1) {
+		t.Errorf("MSE of a 1e200 prediction = %v, %v; want +Inf", got, err)
+	}
+}

@@ -1,6 +1,10 @@
 package multilinear
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
 // Validate returns an error if t is nil, has no mode, a non-positive mode size, or data whose
 // length is not the product of its shape: the checks New and FromData make, for a Tensor built
@@ -12,12 +16,9 @@ func (t *Tensor) Validate() error {
 	if len(t.Shape) == 0 {
 		return fmt.Errorf("a tensor needs at least one mode")
 	}
-	n := 1
-	for i, d := range t.Shape {
-		if d <= 0 {
-			return fmt.Errorf("shape[%d]=%d must be positive (shape=%v)", i, d, t.Shape)
-		}
-		n *= d
+	n, err := Entries(t.Shape) // checked: a product that wrapped around could match len(t.Data)
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "multilinear: "))
 	}
 	if n != len(t.Data) {
 		return fmt.Errorf("shape %v holds %d entries but data has %d", t.Shape, n, len(t.Data))

@@ -126,6 +126,15 @@ func SliceNorms(t *Tensor, mode int) []float64 {
 		}
 	}
 	for i, v := range out {
+		if math.IsInf(v, 1) || v < 0x1p-1022 {
+			// Squares overflowed or underflowed (or the slice is 0): gather it and take its norm scaled.
+			slice := make([]float64, 0, l*r)
+			for li := 0; li < l; li++ {
+				slice = append(slice, t.Data[(li*d+i)*r:(li*d+i+1)*r]...)
+			}
+			out[i] = norm2(slice)
+			continue
+		}
 		out[i] = math.Sqrt(v)
 	}
 	return out

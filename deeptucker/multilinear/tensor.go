@@ -3,6 +3,9 @@ package multilinear
 import (
 	"fmt"
 	"math"
+	"math/bits"
+
+	"github.com/deeptucker/deeptucker/internal/memguard"
 )
 
 // Tensor is a dense, row-major (C order) float64 tensor on the host: the last index varies fastest,
@@ -12,24 +15,42 @@ type Tensor struct {
 	Data  []float64
 }
 
-// New returns a zero tensor of the given shape. It panics if a dimension is not positive.
+// New returns a zero tensor of the given shape. It panics if a dimension is not positive, or if
+// the tensor would not fit in memory (a clear panic, where allocating would kill the process).
 func New(shape ...int) *Tensor {
 	n := checkShape(shape)
+	if err := memguard.Check(fmt.Sprintf("multilinear: New%v", shape), 8*float64(n)); err != nil {
+		panic(err.Error() + "; use a smaller shape")
+	}
 	return &Tensor{Shape: append([]int(nil), shape...), Data: make([]float64, n)}
+}
+
+// Entries returns the number of entries of shape, the product of its sizes, or an error naming
+// the shape when a size is not positive or the product overflows int.
+func Entries(shape []int) (int, error) {
+	if len(shape) == 0 {
+		return 0, fmt.Errorf("multilinear: a tensor needs at least one mode")
+	}
+	n := 1
+	for i, d := range shape {
+		if d <= 0 {
+			return 0, fmt.Errorf("multilinear: shape[%d]=%d must be positive (shape=%v)", i, d, shape)
+		}
+		hi, lo := bits.Mul64(uint64(n), uint64(d))
+		if hi != 0 || lo > math.MaxInt {
+			return 0, fmt.Errorf("multilinear: shape %v has more entries than an int counts; no machine holds it", shape)
+		}
+		n = int(lo)
+	}
+	return n, nil
 }
 
 // FromData wraps data (not copied) as a tensor of the given shape.
 // It returns an error if the sizes disagree or a dimension is not positive.
 func FromData(shape []int, data []float64) (*Tensor, error) {
-	n := 1
-	for i, d := range shape {
-		if d <= 0 {
-			return nil, fmt.Errorf("multilinear: shape[%d]=%d must be positive (shape=%v)", i, d, shape)
-		}
-		n *= d
-	}
-	if len(shape) == 0 {
-		return nil, fmt.Errorf("multilinear: a tensor needs at least one mode")
+	n, err := Entries(shape) // checked: a product that wrapped around could match len(data)
+	if err != nil {
+		return nil, err
 	}
 	if n != len(data) {
 		return nil, fmt.Errorf("multilinear: shape %v holds %d entries but data has %d", shape, n, len(data))
@@ -38,15 +59,9 @@ func FromData(shape []int, data []float64) (*Tensor, error) {
 }
 
 func checkShape(shape []int) int {
-	if len(shape) == 0 {
-		panic("multilinear: a tensor needs at least one mode")
-	}
-	n := 1
-	for i, d := range shape {
-		if d <= 0 {
-			panic(fmt.Sprintf("multilinear: shape[%d]=%d must be positive (shape=%v)", i, d, shape))
-		}
-		n *= d
+	n, err := Entries(shape)
+	if err != nil {
+		panic(err.Error())
 	}
 	return n
 }
@@ -97,13 +112,34 @@ func (t *Tensor) Clone() *Tensor {
 	return &Tensor{Shape: append([]int(nil), t.Shape...), Data: append([]float64(nil), t.Data...)}
 }
 
-// Norm is the Frobenius norm sqrt(<T, T>).
-func (t *Tensor) Norm() float64 {
+// Norm is the Frobenius norm sqrt(<T, T>). Entries whose squares overflow (beyond about 1e154)
+// or underflow (all below about 1e-154) are summed scaled, so the norm is right at any scale.
+func (t *Tensor) Norm() float64 { return norm2(t.Data) }
+
+// norm2 is the Euclidean norm of xs: the plain sqrt of the sum of squares, bit for bit, when that
+// sum is a normal float64; else (overflow to +Inf, or a subnormal sum whose digits underflow lost)
+// the sum of squares of x/max|x| times max|x|, as LAPACK's dnrm2 does.
+func norm2(xs []float64) float64 {
 	s := 0.0
-	for _, v := range t.Data {
+	for _, v := range xs {
 		s += v * v
 	}
-	return math.Sqrt(s)
+	if !math.IsInf(s, 1) && (s >= 0x1p-1022 || math.IsNaN(s)) {
+		return math.Sqrt(s)
+	}
+	m := 0.0
+	for _, v := range xs {
+		m = math.Max(m, math.Abs(v))
+	}
+	if m == 0 || math.IsInf(m, 0) || math.IsNaN(m) {
+		return m
+	}
+	s = 0
+	for _, v := range xs {
+		r := v / m
+		s += r * r
+	}
+	return m * math.Sqrt(s)
 }
 
 // L1Norm is the sum of the entries' absolute values (TensorLy's norm(t, 1)).
@@ -135,9 +171,12 @@ type Mask struct {
 	Observed []bool
 }
 
-// NewMask returns a mask of the given shape with every entry set to observed.
+// NewMask returns a mask of the given shape with every entry set to observed. It panics as New does.
 func NewMask(shape ...int) *Mask {
 	n := checkShape(shape)
+	if err := memguard.Check(fmt.Sprintf("multilinear: NewMask%v", shape), float64(n)); err != nil {
+		panic(err.Error() + "; use a smaller shape")
+	}
 	m := &Mask{Shape: append([]int(nil), shape...), Observed: make([]bool, n)}
 	for i := range m.Observed {
 		m.Observed[i] = true

@@ -242,17 +242,26 @@ func typeSig(sb *strings.Builder, t reflect.Type, open map[reflect.Type]bool) {
 		open[t] = true
 		typeSig(sb, t.Elem(), open)
 		delete(open, t)
+	// Slices, arrays and maps are marked open too: a named type can hold itself through them (type T []T),
+	// and unmarked, the walk would recurse until Go's fatal stack overflow. Types that do not recur print
+	// the same signature either way.
 	case reflect.Slice:
 		sb.WriteString("[]")
+		open[t] = true
 		typeSig(sb, t.Elem(), open)
+		delete(open, t)
 	case reflect.Array:
 		fmt.Fprintf(sb, "[%d]", t.Len())
+		open[t] = true
 		typeSig(sb, t.Elem(), open)
+		delete(open, t)
 	case reflect.Map:
 		sb.WriteString("map[")
+		open[t] = true
 		typeSig(sb, t.Key(), open)
 		sb.WriteString("]")
 		typeSig(sb, t.Elem(), open)
+		delete(open, t)
 	case reflect.Struct:
 		open[t] = true
 		sb.WriteString("{")

@@ -253,3 +253,20 @@ func TestMemoRefusesHandEditedRowsAndUnstorableResults(t *testing.T) {
 		t.Error("an empty schema must be refused")
 	}
 }
+
+type recSlice []recSlice
+type recMap map[string]recMap
+type recArray [2][]recArray
+
+// TestTypeSignatureRecursiveContainers: a result type that holds itself through a slice, map or array gets a
+// signature; before, only pointers and structs were marked while walked, and these recursed until Go's fatal
+// stack overflow (which kills the notebook kernel; it cannot be shown here without killing the test).
+func TestTypeSignatureRecursiveContainers(t *testing.T) {
+	sigs := map[string]bool{}
+	for _, typ := range []reflect.Type{reflect.TypeFor[recSlice](), reflect.TypeFor[recMap](), reflect.TypeFor[recArray](), reflect.TypeFor[[]int]()} {
+		sigs[TypeSignature(typ)] = true
+	}
+	if len(sigs) != 4 {
+		t.Errorf("4 types, %d distinct signatures", len(sigs))
+	}
+}

@@ -208,6 +208,7 @@ func Merge(dst string, srcs ...string) (err error) {
 			}
 		}()
 	}
+	removeStaleMerges(dst)
 	if err := add(dst, dstRows); err != nil {
 		return err
 	}
@@ -245,20 +246,30 @@ func Merge(dst string, srcs ...string) (err error) {
 	tmp := dst + ".merge-" + strconv.FormatInt(time.Now().UnixNano(), 10)
 	if err := writeSynced(tmp, buf.Bytes()); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("results: writing the merge of %s: %w", dst, err)
+		return fmt.Errorf("results: writing the merge of %s: %w (%s is unchanged; free disk space and merge again)", dst, err, dst)
 	}
 	if !lockAcrossRename {
 		release() // Windows cannot rename over an open file (and has no lock to hold)
 	}
 	if err := os.Rename(tmp, dst); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("results: writing the merge of %s: %w", dst, err)
+		return fmt.Errorf("results: writing the merge of %s: %w (%s is unchanged; check its folder is writable and merge again)", dst, err, dst)
 	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
+	syncDir(dir)
 	return nil
+}
+
+// removeStaleMerges deletes the temporary files of merges into dst that a kill left between writing and renaming
+// (dst.merge-<nanoseconds>): in a committed results folder they would be committed too. The caller holds
+// dst's lock, so where locks exist no other merge into dst is writing one; elsewhere only those over an hour
+// old go. Failures are ignored (the next merge retries).
+func removeStaleMerges(dst string) {
+	matches, _ := filepath.Glob(dst + ".merge-*")
+	for _, p := range matches {
+		if info, err := os.Lstat(p); err == nil && info.Mode().IsRegular() && (lockAcrossRename || time.Since(info.ModTime()) > time.Hour) {
+			os.Remove(p)
+		}
+	}
 }
 
 // readLocked reads the rows of the memo file path (none if it does not exist) and keeps it locked until release

@@ -319,3 +319,61 @@ func TestShardFilesOfNoShards(t *testing.T) {
 		t.Errorf("ShardFiles(2) = %v", got)
 	}
 }
+
+// TestMergeFullDisk: a merge that cannot be written (the file size limit, as a full disk) leaves the
+// destination byte for byte, no temporary file, and an error naming the file and the remedy.
+func TestMergeFullDisk(t *testing.T) {
+	dir := t.TempDir()
+	dst := filepath.Join(dir, "runs.jsonl")
+	small, _ := OpenStore(dst, rowKey)
+	big, _ := OpenStore(dst+".a", rowKey)
+	if err := small.Append(Row{Key: "k0", Schema: "s", Settings: []byte(`{}`), ResultType: "t", Result: []byte(`1`)}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		r := Row{Key: fmt.Sprintf("k%d", i+1), Schema: "s", Settings: []byte(`{}`), ResultType: "t", Result: []byte(`"` + strings.Repeat("x", 500) + `"`)}
+		if err := big.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, _ := os.ReadFile(dst)
+	out, err := child("fsize-merge", "RESULTS_TEST_PATH="+dst).Output()
+	if err != nil {
+		t.Fatalf("merger: %v", err)
+	}
+	if strings.HasPrefix(string(out), "no-rlimit") {
+		t.Skipf("cannot set RLIMIT_FSIZE here: %s", out)
+	}
+	if msg := string(out); !strings.Contains(msg, "writing the merge of "+dst) || !strings.Contains(msg, "is unchanged") || !strings.Contains(msg, "free disk space") {
+		t.Errorf("merge under a size limit: %q; want an error naming %s and the remedy", msg, dst)
+	}
+	if after, _ := os.ReadFile(dst); !bytes.Equal(after, before) {
+		t.Errorf("a failed merge changed %s", dst)
+	}
+	if left, _ := filepath.Glob(dst + ".merge-*"); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+// TestMergeRemovesStaleTemps: the temporary file of a merge killed before its rename (dst.merge-<nanos>) is
+// removed by the next merge into dst, rather than left (and committed) beside the results.
+func TestMergeRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	dst := filepath.Join(dir, "runs.jsonl")
+	src, _ := OpenStore(dst+".a", rowKey)
+	if err := src.Append(Row{Key: "k", Schema: "s", Settings: []byte(`{}`), ResultType: "t", Result: []byte(`1`)}); err != nil {
+		t.Fatal(err)
+	}
+	stale := dst + ".merge-1700000000000000000"
+	if err := os.WriteFile(stale, []byte("half a merge"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(stale, old, old)
+	if err := Merge(dst, dst+".a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the stale merge file %s is still there (%v)", stale, err)
+	}
+}

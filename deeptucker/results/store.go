@@ -145,6 +145,8 @@ func cutTail(f *os.File, path string, b []byte, good int) (string, error) {
 		// A full disk must not keep the store from opening: the fragment never was a complete row.
 		os.Remove(aside)
 		aside = fmt.Sprintf("(%d torn bytes dropped: saving them aside failed: %v)", len(b)-good, err)
+	} else {
+		syncDir(filepath.Dir(path))
 	}
 	if err := f.Truncate(int64(good)); err != nil {
 		return "", fmt.Errorf("results: cutting the torn line off %s: %w", path, err)
@@ -300,12 +302,18 @@ func appendDurably(path string, b []byte) (aside string, err error) {
 		return aside, rollback(f, path, size, len(b), serr)
 	}
 	if size == 0 { // a new file: make its directory entry durable too
-		if d, err := os.Open(dir); err == nil {
-			d.Sync()
-			d.Close()
-		}
+		syncDir(dir)
 	}
 	return aside, nil
+}
+
+// syncDir makes a new or renamed entry of dir durable. Errors are ignored: some platforms and file
+// systems (Windows among them) cannot sync a folder, and the file's data is already synced.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 }
 
 // openLocked opens path and takes its lock, retrying when the file was replaced while it waited for the lock

@@ -2,8 +2,10 @@ package study
 
 import (
 	"fmt"
+	"unsafe"
 
 	dt "github.com/deeptucker/deeptucker/deeptucker"
+	"github.com/deeptucker/deeptucker/internal/memguard"
 )
 
 // Grid crosses depths, init stds, learning rates and seeds: the paper's "many inits and learning rates".
@@ -20,6 +22,11 @@ func (g Grid) Size() int {
 	return len(g.Depths) * max(1, len(g.Stds)) * max(1, len(g.LRs)) * len(g.Seeds)
 }
 
+// sizes is "4 depths x 3 init stds x 2 learning rates x 10 seeds".
+func (g Grid) sizes() string {
+	return fmt.Sprintf("%d depths x %d init stds x %d learning rates x %d seeds", len(g.Depths), len(g.Stds), len(g.LRs), len(g.Seeds))
+}
+
 // String describes the grid in one line.
 func (g Grid) String() string {
 	return fmt.Sprintf("depths %v x init stds %v x lrs %v x seeds %v = %d runs per problem", g.Depths, g.Stds, g.LRs, g.Seeds, g.Size())
@@ -29,6 +36,9 @@ func (g Grid) String() string {
 func Seeds(n int) []uint64 {
 	if n < 0 {
 		panic(fmt.Sprintf("study: Seeds(%d): the number of seeds cannot be negative", n))
+	}
+	if err := memguard.Check(fmt.Sprintf("study: Seeds(%d)", n), 8*float64(n)); err != nil {
+		panic(err.Error() + "; ask for fewer seeds")
 	}
 	out := make([]uint64, n)
 	for i := range out {
@@ -47,6 +57,12 @@ func Seeds(n int) []uint64 {
 func (g Grid) Jobs(problems []*Problem, model func(shape []int, depth int) *dt.ModelBuilder, history bool) ([]Job, error) {
 	if err := g.checkDistinct(problems); err != nil {
 		return nil, err
+	}
+	// The job list is allocated before anything runs: a grid too large for memory is an error, not Go's fatal
+	// out-of-memory error (float64: the count itself may overflow int).
+	count := float64(len(problems)) * float64(len(g.Depths)) * float64(max(1, len(g.Stds))) * float64(max(1, len(g.LRs))) * float64(len(g.Seeds))
+	if err := memguard.Check(fmt.Sprintf("study: the grid's %.0f jobs (%d problems x %s)", count, len(problems), g.sizes()), count*float64(unsafe.Sizeof(Job{}))); err != nil {
+		return nil, fmt.Errorf("%w; use fewer seeds, depths, init stds or learning rates, or split the grid across several Jobs calls", err)
 	}
 	type mkey struct {
 		shape string

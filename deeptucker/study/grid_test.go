@@ -50,3 +50,25 @@ func TestSeedsRefusesANegativeCount(t *testing.T) {
 	}()
 	Seeds(-1)
 }
+
+// TestGridAbsurdSizes: a grid whose job list (or a Seeds count) cannot fit in memory is refused before it is
+// allocated, naming the size and the remedy, instead of dying with Go's fatal out-of-memory error.
+func TestGridAbsurdSizes(t *testing.T) {
+	s := baseSetup(t)
+	p := s.problem(t)
+	stds := make([]float64, 2000)
+	lrs := make([]float64, 2000)
+	for i := range stds {
+		stds[i], lrs[i] = float64(i+1)*1e-3, float64(i+1)*1e-4
+	}
+	g := Grid{Depths: []int{1, 2}, Stds: stds, LRs: lrs, Seeds: Seeds(100_000)} // 8e11 jobs
+	if jobs, err := g.Jobs([]*Problem{p}, s.model, false); err == nil || !strings.Contains(err.Error(), "use fewer seeds") {
+		t.Errorf("a grid of 8e11 jobs: %d jobs, error %v; want a refusal with the remedy", len(jobs), err)
+	}
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "ask for fewer seeds") {
+			t.Errorf("Seeds(1<<60): panic %v, want one naming the size", r)
+		}
+	}()
+	Seeds(1 << 60)
+}

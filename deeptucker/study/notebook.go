@@ -56,12 +56,26 @@ func Open(name string) (*Notebook, error) {
 		return nil, err
 	}
 	nb := &Notebook{Name: name, Dir: dir, Shard: shard, runs: runs}
+	warnTorn(runs.Path(), runs.Torn())
 	if !shard.Whole() {
 		if nb.stored, err = results.OpenMemo[RunKey, Outcome](filepath.Join(dir, "runs.jsonl"), outcomeSchema); err != nil {
 			return nil, err
 		}
+		warnTorn(nb.stored.Path(), nb.stored.Torn())
 	}
 	return nb, nil
+}
+
+// warnf prints a warning in the cell's output (tests replace it).
+var warnf = func(format string, args ...any) { fmt.Printf("WARNING: "+format+"\n", args...) }
+
+// warnTorn says that a store's file ended in a torn line (a process killed mid-write), which opening it set
+// aside: nothing was lost that had been stored, but the user should know, and where the fragment went.
+func warnTorn(path string, torn []string) {
+	for _, aside := range torn {
+		warnf("study: %s ended in a torn line (a write cut short by a kill or a crash): set aside to %s; the run it "+
+			"was storing was never stored and will be trained again", path, aside)
+	}
 }
 
 // MustOpen is Open that panics, for notebook cells.
@@ -181,7 +195,11 @@ var session = sync.OnceValue(func() string {
 })
 
 func (nb *Notebook) timings() (*results.Store[Timing], error) {
-	return results.OpenStore(filepath.Join(nb.Dir, nb.Shard.File("timings.jsonl")), func(t Timing) string { return t.Stage })
+	s, err := results.OpenStore(filepath.Join(nb.Dir, nb.Shard.File("timings.jsonl")), func(t Timing) string { return t.Stage })
+	if err == nil {
+		warnTorn(s.Path(), s.Torn())
+	}
+	return s, err
 }
 
 // RecordTiming records the stage whose plan Train returned, as run in this session: its compute time (the

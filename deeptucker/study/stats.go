@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/deeptucker/deeptucker/deeptucker/results"
+	"github.com/deeptucker/deeptucker/internal/fpstat"
 )
 
 // Stats summarises a sample: count, mean, standard deviation (n-1), min, median and max. NaN values are left
@@ -42,17 +43,7 @@ func Describe(xs []float64) Stats {
 	} else {
 		s.Median = (v[s.N/2-1] + v[s.N/2]) / 2
 	}
-	for _, x := range v {
-		s.Mean += x
-	}
-	s.Mean /= float64(s.N)
-	if s.N > 1 {
-		ss := 0.0
-		for _, x := range v {
-			ss += (x - s.Mean) * (x - s.Mean)
-		}
-		s.Std = math.Sqrt(ss / float64(s.N-1))
-	}
+	s.Mean, s.Std = fpstat.MeanStd(v) // scale-safe: values beyond 1e154 (a diverged run's error) do not overflow
 	return s
 }
 
