@@ -13,8 +13,8 @@ import (
 
 	"codeberg.org/sbinet/npyio/npy"
 
+	"github.com/deeptucker/deeptucker/deeptucker/memguard"
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
-	"github.com/deeptucker/deeptucker/internal/memguard"
 )
 
 // ReadNPY reads a NumPy .npy file holding a little-endian float64 array in C order ('<f8',

@@ -11,8 +11,8 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/deeptucker/deeptucker/deeptucker/hooi"
+	"github.com/deeptucker/deeptucker/deeptucker/memguard"
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
-	"github.com/deeptucker/deeptucker/internal/memguard"
 )
 
 // Recipe names a way of building a synthetic low-rank tensor.

@@ -3,7 +3,7 @@ package deeptucker
 import (
 	"fmt"
 
-	"github.com/deeptucker/deeptucker/internal/memguard"
+	"github.com/deeptucker/deeptucker/deeptucker/memguard"
 )
 
 // memoryNeed estimates the bytes one Fit of numRuns runs allocates: on the device, per run, the parameters

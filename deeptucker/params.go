@@ -7,8 +7,8 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/deeptucker/deeptucker/deeptucker/memguard"
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
-	"github.com/deeptucker/deeptucker/internal/memguard"
 )
 
 // Params holds one model's parameters on the host, in the paper's symbols:

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/deeptucker/deeptucker/internal/fpstat"
+	"github.com/deeptucker/deeptucker/deeptucker/metrics"
 )
 
 // Table is an HTML table in the style of the paper's Table 1: a header row,
@@ -120,6 +120,6 @@ func MeanSD(values []float64) string {
 	case 1:
 		return FormatFloat(ok[0]) + " (" + n + ")"
 	}
-	mean, sd := fpstat.MeanStd(ok) // scale-safe: values beyond 1e154 (a diverged run's error) do not overflow
+	mean, sd := metrics.MeanStd(ok) // scale-safe: values beyond 1e154 (a diverged run's error) do not overflow
 	return FormatFloat(mean) + " ± " + FormatFloat(sd) + " (" + n + ")"
 }

@@ -5,7 +5,7 @@ import (
 	"math"
 	"math/bits"
 
-	"github.com/deeptucker/deeptucker/internal/memguard"
+	"github.com/deeptucker/deeptucker/deeptucker/memguard"
 )
 
 // Tensor is a dense, row-major (C order) float64 tensor on the host: the last index varies fastest,

@@ -5,7 +5,7 @@ import (
 	"unsafe"
 
 	dt "github.com/deeptucker/deeptucker/deeptucker"
-	"github.com/deeptucker/deeptucker/internal/memguard"
+	"github.com/deeptucker/deeptucker/deeptucker/memguard"
 )
 
 // Grid crosses depths, init stds, learning rates and seeds: the paper's "many inits and learning rates".

@@ -5,8 +5,8 @@ import (
 	"math"
 	"sort"
 
+	"github.com/deeptucker/deeptucker/deeptucker/metrics"
 	"github.com/deeptucker/deeptucker/deeptucker/results"
-	"github.com/deeptucker/deeptucker/internal/fpstat"
 )
 
 // Stats summarises a sample: count, mean, standard deviation (n-1), min, median and max. NaN values are left
@@ -43,7 +43,7 @@ func Describe(xs []float64) Stats {
 	} else {
 		s.Median = (v[s.N/2-1] + v[s.N/2]) / 2
 	}
-	s.Mean, s.Std = fpstat.MeanStd(v) // scale-safe: values beyond 1e154 (a diverged run's error) do not overflow
+	s.Mean, s.Std = metrics.MeanStd(v) // scale-safe: values beyond 1e154 (a diverged run's error) do not overflow
 	return s
 }
 

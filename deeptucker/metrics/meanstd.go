@@ -1,15 +1,9 @@
-// Package fpstat holds the sample mean and standard deviation shared by the study's statistics and the
-// kernel's tables, safe at any float64 scale.
-package fpstat
+package metrics
 
 import "math"
 
-// safeExp bounds the magnitudes summed as they are: values in [2^-safeExp, 2^safeExp] have squares (and
-// sums of squares of up to 2^120 of them) far from float64's overflow and underflow.
-const safeExp = 450
-
-// MeanStd returns the mean of xs and their sample standard deviation (NaN for fewer than 2 values; the
-// mean is NaN for none). xs must be finite. It computes sum/n, then sqrt(sum((x-mean)^2)/(n-1)), bit for bit,
+// MeanStd returns the mean of xs and their sample standard deviation (NaN for fewer than 2 values; the mean is
+// NaN for none), safe at any float64 scale: the study's statistics and the kernel's tables use it. xs must be finite. It computes sum/n, then sqrt(sum((x-mean)^2)/(n-1)), bit for bit,
 // when the largest |x| is within [2^-450, 2^450]; beyond (values above about 1e135, whose squared
 // deviations overflow past 1e154, or all below about 1e-135, whose squares underflow) it computes the same
 // on xs scaled by a power of two, which is exact, and scales the results back.

@@ -1,4 +1,4 @@
-package fpstat
+package metrics
 
 import (
 	"math"
