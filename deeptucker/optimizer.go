@@ -33,7 +33,9 @@ type Optimizer struct {
 	// gradient and state, and on scalars (step count, learning rate): Adam, RMSProp, SGD with momentum are;
 	// anything that takes a norm or a statistic over a tensor (LAMB, clipping by norm, per-tensor trust ratios)
 	// is not. Fit then trains all of a model's parameters as one flat vector, which is faster for small models
-	// and changes nothing such an update computes. False, the safe default, keeps one variable per tensor.
+	// and changes nothing such an update computes. False, the safe default, keeps one variable per tensor and,
+	// unless New returns one of GoMLX's Adam family or SGD (element-wise), trains each run in a graph of its
+	// own: a reduction over a variable would otherwise mix the runs stacked in it.
 	Elementwise bool
 	// builtin is the code address of New as this package's constructors (Adam, KerasAdam, GradientDescent) set
 	// it, and builtinNew that New: their names hold every hyper-parameter, so Behaviour need not probe them. A

@@ -539,3 +539,51 @@ func TestStuckRunsAreFlagged(t *testing.T) {
 		}
 	}
 }
+
+// normalizedGD is a researcher's optimizer that is not element-wise: each variable steps along its gradient
+// divided by the gradient's norm over the whole variable, which in a batch holds every run's tensor.
+type normalizedGD struct{ lr float64 }
+
+func (o *normalizedGD) UpdateGraph(ctx *context.Context, g *Graph, loss *Node) {
+	grads := ctx.BuildTrainableVariablesGradientsGraph(loss)
+	i := 0
+	for v := range ctx.IterVariables() {
+		if !v.Trainable || !v.InUseByGraph(g) {
+			continue
+		}
+		norm := Sqrt(AddScalar(ReduceAllSum(Square(grads[i])), 1e-30))
+		v.SetValueGraph(Sub(v.ValueGraph(g), MulScalar(Div(grads[i], norm), o.lr)))
+		i++
+	}
+}
+
+func (o *normalizedGD) Clear(*context.Context) error { return nil }
+
+// TestNonElementwiseOptimizerRunsEqualAlone: an optimizer not declared element-wise may reduce over a whole
+// variable, which in a batch stacks every run along the model axis; trained together, the runs would each
+// see the others' gradients, and a study store would keep under a run's key a result that depends on what
+// happened to train beside it. Fit trains such runs one graph each, so each equals the run alone. Negative
+// control: the same optimizer declared (wrongly) element-wise is batched, and the runs do mix.
+func TestNonElementwiseOptimizerRunsEqualAlone(t *testing.T) {
+	shape := []int{5, 4, 3}
+	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
+	t1, h1 := splitMask(shape, 0.7, 1)
+	runs := []Run{{Target: x, Train: t1, HeldOut: h1, Seed: 1}, {Target: x, Train: t1, HeldOut: h1, Seed: 2, InitStd: 0.5}}
+	m := mustModel(t, NewModel(shape...).Depth(2).InitStd(0.1))
+	fit := func(elementwise bool, runs ...Run) *Result {
+		opt := NewOptimizer("normalized-gd", func(lr float64) optimizers.Interface { return &normalizedGD{lr: lr} })
+		opt.Elementwise = elementwise
+		res, err := Fit(m, mustTraining(t, NewTraining().Optimizer(opt, 1e-2).Steps(20).RecordEvery(10)), runs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	batched := fit(false, runs...)
+	for i, r := range runs {
+		sameBits(t, fmt.Sprintf("run %d W", i), fit(false, r).Runs[0].W.Data, batched.Runs[i].W.Data)
+	}
+	if d := maxAbsDiff(fit(true, runs...).Runs[0].W.Data, fit(true, runs[0]).Runs[0].W.Data); d == 0 {
+		t.Error("negative control: the norm over a batched variable did not mix the runs, so this test shows nothing")
+	}
+}
