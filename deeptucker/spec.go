@@ -207,6 +207,9 @@ func hashMask(h hash.Hash, m *multilinear.Mask) {
 // stored under it keep their keys. With a Tol, the fingerprint also marks that a tolerance stops runs at records on
 // the RecordEvery grid only, which runs stored before did not.
 func Behaviour(m *Model, t *Training) (string, error) {
+	if m == nil || t == nil {
+		return "", errors.New("deeptucker: Behaviour needs a model and a training configuration")
+	}
 	// The pure-Go backend: it compiles in milliseconds where XLA takes a second, and the rounding makes the
 	// fingerprint the same on every backend.
 	b, err := backendFor("go", false, 0)
