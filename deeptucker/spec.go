@@ -128,6 +128,16 @@ func SpecOf(m *Model, t *Training, behaviour string, runs ...Run) ([]RunSpec, er
 	return out, nil
 }
 
+// DataFingerprint is RunSpec.Data for a run: the SHA-256 of its target at the entries it reads and of its
+// masks. It tells whether a run's data is the data a stored outcome was trained on ("" for a run without a
+// Target or Train mask).
+func DataFingerprint(r Run) string {
+	if r.Target == nil || r.Train == nil {
+		return ""
+	}
+	return dataFingerprint(&r)
+}
+
 // dataFingerprint hashes the target at the entries a run reads and both masks.
 func dataFingerprint(r *Run) string {
 	h := sha256.New()
