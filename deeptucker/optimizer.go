@@ -54,6 +54,10 @@ func (o Optimizer) isBuiltin() bool {
 	return sameOptimizer(o.New, o.builtinNew)
 }
 
+// IsBuiltin reports whether o is one of this package's optimizers (Adam, KerasAdam, GradientDescent) as its
+// constructor made it: its name then holds every setting.
+func (o Optimizer) IsBuiltin() bool { return o.isBuiltin() }
+
 // sameOptimizer reports whether two constructors build equal optimizers (their settings compared by value).
 func sameOptimizer(a, b func(float64) optimizers.Interface) (same bool) {
 	defer func() {
