@@ -99,6 +99,21 @@ func SpecOf(m *Model, t *Training, behaviour string, runs ...Run) ([]RunSpec, er
 		if err != nil {
 			return nil, err
 		}
+		if r.Start == nil && r.Resume == nil {
+			// Fit draws the start again: a scheme that does not depend on the seed and std alone (a global
+			// random source, the clock) would train from parameters other than those hashed here, and every
+			// re-run would get a new key and train again, never reading a stored result back.
+			again, err := r.startParams(i, m)
+			if err != nil {
+				return nil, err
+			}
+			if !sameParams(p, again) {
+				return nil, fmt.Errorf("deeptucker: run %d: init scheme %q drew different parameters twice for seed %d: a "+
+					"scheme must depend only on the model, seed and std it is given (draw from a generator seeded with the "+
+					"seed, e.g. rand.New(rand.NewPCG(seed, 1)) with deeptucker.GaussianDraw), so that a run is reproducible "+
+					"and its stored result found again", i, m.Init.Name, r.Seed)
+			}
+		}
 		h := sha256.New()
 		for _, x := range p.flat() {
 			hashFloats(h, x)
@@ -136,6 +151,25 @@ func DataFingerprint(r Run) string {
 		return ""
 	}
 	return dataFingerprint(&r)
+}
+
+// sameParams reports whether two parameter sets hold the same bits (NaN included).
+func sameParams(a, b *Params) bool {
+	fa, fb := a.flat(), b.flat()
+	if len(fa) != len(fb) {
+		return false
+	}
+	for k := range fa {
+		if len(fa[k]) != len(fb[k]) {
+			return false
+		}
+		for j := range fa[k] {
+			if math.Float64bits(fa[k][j]) != math.Float64bits(fb[k][j]) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // dataFingerprint hashes the target at the entries a run reads and both masks.
