@@ -1,6 +1,9 @@
 package datasets
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -25,7 +28,8 @@ type Meta struct {
 	Provenance string
 }
 
-// FromTensor builds a data tensor from a user's values: NaN marks an entry that was never
+// FromTensor builds a data tensor from a user's values (its Key is "own/<name>/sha256=<digest of the
+// values>": the same values under the same name, from any file, have one Key): NaN marks an entry that was never
 // measured (false in Present, in neither the training nor the held-out mask of Split), every
 // other entry must be finite. The values are copied. Split, ZeroFilled, Select, Slice and Scale
 // then work as on the IL-2 and COVID-19 tensors.
@@ -89,8 +93,25 @@ func FromTensor(values *multilinear.Tensor, meta Meta) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.Key = "own/" + strings.Join(strings.Fields(name), "_")
+	// The name alone would give two different tensors of one name (a corrected file re-read, any two unnamed
+	// "data") one Key, and a result keyed on it would come back for the other: the values' digest is part of it.
+	t.Key = "own/" + strings.Join(strings.Fields(name), "_") + "/sha256=" + valuesDigest(t.Tensor)
 	return t, nil
+}
+
+// valuesDigest is the first 16 hex digits of the SHA-256 of a tensor's shape and values (every NaN alike).
+func valuesDigest(x *multilinear.Tensor) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%v\n", x.Shape)
+	var b [8]byte
+	for _, v := range x.Data {
+		if math.IsNaN(v) {
+			v = math.NaN()
+		}
+		binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
+		h.Write(b[:])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // FromSlice is FromTensor on data laid out in C (row-major) order with the given shape:

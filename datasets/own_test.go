@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
@@ -19,7 +20,7 @@ func TestFromSliceAndTensor(t *testing.T) {
 	if d.Missing() != 1 || d.Present.Observed[2] || !d.Present.Observed[3] {
 		t.Errorf("Present %v: want exactly entry 2 missing", d.Present.Observed)
 	}
-	if !slices.Equal(d.Labels[0], []string{"a", "b"}) || !slices.Equal(d.Labels[1], []string{"0", "1", "2"}) || d.Key != "own/my_assay" {
+	if !slices.Equal(d.Labels[0], []string{"a", "b"}) || !slices.Equal(d.Labels[1], []string{"0", "1", "2"}) || !strings.HasPrefix(d.Key, "own/my_assay/sha256=") {
 		t.Errorf("labels %q, key %q", d.Labels, d.Key)
 	}
 	data[0] = 100 // the values were copied
@@ -102,4 +103,57 @@ func TestFromNPY(t *testing.T) {
 	wantErr(t, err, q, "'<f4'", "np.save")
 	_, err = FromNPY(filepath.Join(dir, "absent.npy"), Meta{})
 	wantErr(t, err, "absent.npy")
+}
+
+// TestOwnDataKeyFollowsValues: a user's tensor's Key ("for result keys") changes with its values, not only its
+// name, so that a result a researcher keys on it (a results.Memo of HOOI baselines, say) is not read back for a
+// corrected file re-read under the same name; the same values from another file keep the Key. Scaled to norm 1
+// with two different observed masks, the copies hold different values and get different Keys; with one mask,
+// the same Key.
+func TestOwnDataKeyFollowsValues(t *testing.T) {
+	dir := t.TempDir()
+	values := []float64{1, 2, math.NaN(), 4, 5, 6, 7, 8, 9, 10, 11, 12}
+	load := func(file string, vals []float64) *Tensor {
+		x, err := multilinear.FromData([]int{3, 4}, slices.Clone(vals))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, file)
+		if err := WriteNPY(p, x); err != nil {
+			t.Fatal(err)
+		}
+		d, err := FromNPY(p, Meta{Name: "assay"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	a := load("a.npy", values)
+	sameValues := load("b.npy", values)
+	corrected := slices.Clone(values)
+	corrected[7] = 8.5
+	b := load("a.npy", corrected)
+	if a.Key != sameValues.Key {
+		t.Errorf("the same values from two files: keys %q and %q, want one", a.Key, sameValues.Key)
+	}
+	if a.Key == b.Key {
+		t.Errorf("a corrected value left the key %q unchanged", a.Key)
+	}
+	t1, _, err := a.Split(0.5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t2, _, err := a.Split(0.5, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1, d1, _ := Scale(a, t1, ScaleNorm1)
+	s1again, _, _ := Scale(a, t1, ScaleNorm1)
+	s2, d2, _ := Scale(a, t2, ScaleNorm1)
+	if d1 == d2 {
+		t.Fatalf("premise: the two masks give one divisor %v", d1)
+	}
+	if s1.Key == s2.Key || s1.Key != s1again.Key {
+		t.Errorf("scaled keys %q (mask 1, twice: %q) and %q (mask 2): want equal for one mask, different for two", s1.Key, s1again.Key, s2.Key)
+	}
 }

@@ -3,6 +3,7 @@ package datasets
 import (
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -155,7 +156,7 @@ func TestScale(t *testing.T) {
 	if n, _ := ObservedNorm(s, train); math.Abs(n-1) > 1e-15 {
 		t.Errorf("scaled tensor's observed norm estimate %v, want 1", n)
 	}
-	if !math.IsNaN(s.Data[5]) || !slices.Equal(s.Present.Observed, d.Present.Observed) || s.Key != "own/small/scale=norm1" {
+	if !math.IsNaN(s.Data[5]) || !slices.Equal(s.Present.Observed, d.Present.Observed) || s.Key != d.Key+"/scale=norm1/div="+strconv.FormatFloat(want, 'g', -1, 64) {
 		t.Errorf("missing entry %v, Present kept %v, key %q", s.Data[5], slices.Equal(s.Present.Observed, d.Present.Observed), s.Key)
 	}
 	if d.Data[0] != 1 {
@@ -198,7 +199,7 @@ func TestKeysFollowCuts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Key != "own/small/mode_1=[0,2]" || sl.Key != "own/small/mode_0=1" {
+	if !strings.HasPrefix(d.Key, "own/small/sha256=") || s.Key != d.Key+"/mode_1=[0,2]" || sl.Key != d.Key+"/mode_0=1" {
 		t.Errorf("keys after Select %q and Slice %q", s.Key, sl.Key)
 	}
 	w, err := Synthetic(SyntheticOptions{Seed: 4})

@@ -3,6 +3,7 @@ package datasets
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
 )
@@ -78,7 +79,7 @@ func ObservedNorm(t *Tensor, train *multilinear.Mask) (float64, error) {
 
 // Scale returns a copy of t at the given scale and the number its values were divided by:
 // 1 for ScaleRaw, ObservedNorm(t, train) for ScaleNorm1. Multiply completions by that divisor to
-// return to the data's units. The copy's Key and Provenance record the scaling.
+// return to the data's units. The copy's Key and Provenance record the scaling (and the divisor).
 func Scale(t *Tensor, train *multilinear.Mask, scale DataScale) (*Tensor, float64, error) {
 	if t == nil || t.Tensor == nil {
 		return nil, 0, fmt.Errorf("datasets: Scale needs a data tensor, got none")
@@ -103,6 +104,11 @@ func Scale(t *Tensor, train *multilinear.Mask, scale DataScale) (*Tensor, float6
 	}
 	if s.Key != "" {
 		s.Key += "/scale=" + string(scale)
+		if scale != ScaleRaw {
+			// The divisor is estimated from the observed entries: two splits of one tensor scale it
+			// differently, and the Key must tell the two copies apart.
+			s.Key += "/div=" + strconv.FormatFloat(div, 'g', -1, 64)
+		}
 	}
 	s.Provenance = addLine(s.Provenance, fmt.Sprintf("scale %s: divided by %.17g", scale, div))
 	return s, div, nil

@@ -25,9 +25,9 @@ type Tensor struct {
 	// Key names the data and its cut in a stable, machine-friendly form (for labels and file names; stored
 	// results are keyed by the data's contents, never by Key),
 	// such as "il2/cell=1", "il2/mean-cells", "covid19/random/n=10/seed=1",
-	// "covid19/class=Severe/n=10/seed=1" or "covid19/first/n=10". Select and Slice append their
-	// cut ("/ligands=[0 1 2]", "/cells=1"), so that a cut tensor never carries its source's key;
-	// an empty Key stays empty.
+	// "covid19/class=Severe/n=10/seed=1" or "covid19/first/n=10" (a user's tensor: "own/<name>/sha256=<digest
+	// of its values>"). Select and Slice append their cut ("/ligands=[0 1 2]", "/cells=1"), and Scale the
+	// scale and divisor, so that a cut or scaled tensor never carries its source's key; an empty Key stays empty.
 	Key string
 	// ModeNames holds one name per mode, such as "ligands" or "receptors".
 	ModeNames []string

@@ -73,7 +73,7 @@ func (s *session) diagnosticsGraph(_ *context.Context, g *Graph) []*Node {
 		if d.Graph == nil {
 			continue
 		}
-		x := d.Graph(v.forUser())
+		x := callUser("diagnostic", d.Name, varsHint, func() *Node { return d.Graph(v.forUser()) })
 		if x == nil || x.Rank() < 1 || x.Rank() > 2 || x.Shape().Dimensions[0] != s.numRuns {
 			panic("deeptucker: diagnostic " + d.Name + " must return [M] or [M, k] (one row per run), got " + shapeOf(x))
 		}
@@ -146,7 +146,7 @@ func (s *session) buildRecord(host [][]float64, i, step int, params *Params) Rec
 		if d.Host != nil {
 			// A copy: params is also the snapshot a run that later diverges goes back to, and a host function
 			// may use its argument as scratch space.
-			rec.Extra[d.Name] = d.Host(params.Clone())
+			rec.Extra[d.Name] = callUser("diagnostic", d.Name, "", func() []float64 { return d.Host(params.Clone()) })
 			continue
 		}
 		rec.Extra[d.Name] = append([]float64(nil), row(host[k], i, len(host[k])/M)...)

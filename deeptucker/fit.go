@@ -26,8 +26,9 @@ var ErrDiverged = errors.New("deeptucker: training diverged")
 // Runs share the model's structure and the training's objective, optimizer, step budget and dtype; they may
 // differ in data, masks, seed, init std, starting parameters and learning rate. Runs that can share a compiled
 // step train together (a leading "model" axis): all of them, unless the optimizer needs one learning rate per
-// graph (see Optimizer) or runs resume from different steps. Every run's result equals that of the run trained
-// alone.
+// graph (see Optimizer), may mix runs stacked in one variable (not Optimizer.Elementwise: each run then trains
+// in a graph of its own) or runs resume from different steps. Every run's result equals that of the run
+// trained alone.
 //
 // A run whose objective becomes NaN or infinite stops at its last recorded finite state while the others
 // train on; Fit then returns the full result together with an error wrapping ErrDiverged that names those
@@ -102,12 +103,15 @@ func fitWith(open func(groupRuns int) (backends.Backend, error), model *Model, t
 }
 
 // groupRuns splits runs into those that can share one graph: the same starting step and, unless the
-// optimizer takes per-run rates, the same learning rate. Groups keep the runs' order of first appearance.
+// optimizer takes per-run rates, the same learning rate; with an optimizer that may mix stacked runs
+// (batchesRuns false), one run per graph. Groups keep the runs' order of first appearance.
 func groupRuns(training *Training, runs []Run) [][]int {
 	perRunRates := takesPerRunRates(training.Optimizer)
+	alone := !batchesRuns(training.Optimizer)
 	type key struct {
 		lr   float64
 		step int
+		run  int
 	}
 	var order []key
 	groups := map[key][]int{}
@@ -115,6 +119,9 @@ func groupRuns(training *Training, runs []Run) [][]int {
 		k := key{step: r.startStep()}
 		if !perRunRates {
 			k.lr = r.learningRate(training)
+		}
+		if alone {
+			k.run = i
 		}
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
@@ -126,6 +133,25 @@ func groupRuns(training *Training, runs []Run) [][]int {
 		out[i] = groups[k]
 	}
 	return out
+}
+
+// batchesRuns reports whether the optimizer can train runs stacked along the model axis in one graph, each
+// run's result that of the run alone: an update declared element-wise (Optimizer.Elementwise), or one of the
+// types withGradients lists (GoMLX's Adam family and SGD, KerasAdam, GradientDescent), which are. Any other
+// update may reduce over a whole variable (a norm, a trust ratio), which in a batch holds every run's tensor:
+// the runs would see each other's gradients, and a results store would keep under one run's key a result
+// that depends on what trained beside it.
+func batchesRuns(o Optimizer) (ok bool) {
+	if o.Elementwise {
+		return true
+	}
+	defer func() {
+		if recover() != nil { // a New that refuses this rate: Fit reports it where it builds the optimizer
+			ok = false
+		}
+	}()
+	_, ok = takesGradients(o.New(1))
+	return ok
 }
 
 // fitGroup trains runs that share one graph.

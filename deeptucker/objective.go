@@ -2,6 +2,7 @@ package deeptucker
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -47,7 +48,32 @@ func (v *Vars) forUser() *Vars {
 }
 
 // PerRun sums x over every axis but the leading model axis: [M, ...] -> [M].
-func PerRun(x *Node) *Node { return sumPerModel(x) }
+func PerRun(x *Node) *Node {
+	if x == nil {
+		panic("deeptucker: PerRun got a nil node" + varsHint)
+	}
+	return sumPerModel(x)
+}
+
+// varsHint ends the message of a user's graph function that panicked: the usual cause is a part of Vars the
+// model does not have.
+const varsHint = " (in Vars, Vectors[n], Columns[n] and Matrices[n] are nil for a mode of depth 0, and Matrices[n] " +
+	"holds depth-1 matrices: none at depth 1)"
+
+// callUser calls a user's function (an objective term, the data term or a diagnostic) and turns a panic in it
+// into one that names the function (and, for Go's runtime errors, adds hint): Go's own (an index past v.Matrices[n]) or GoMLX's would otherwise reach the
+// notebook from deep inside graph building, without a word of which function failed or why.
+func callUser[T any](what, name, hint string, fn func() T) T {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(runtime.Error); !ok {
+				hint = "" // the function's own panic, or GoMLX's, says what went wrong
+			}
+			panic(fmt.Sprintf("deeptucker: %s %q panicked: %v%s", what, name, r, hint))
+		}
+	}()
+	return fn()
+}
 
 // Term is one term of the training objective, a graph function of the parameters: Fn returns one value per
 // run, shape [M], added to the objective (use PerRun to reduce). Name identifies it in records (Record.Terms)
@@ -113,7 +139,7 @@ func (s *session) objectiveGraph(g *Graph, weights, count *Node, forTraining boo
 	v, fwd := s.varsGraph(g, weights, count)
 	o := &objective{vars: v}
 	if dt := s.training.DataTerm; dt != nil {
-		o.data = checkPerRun(dt.Name, dt.Fn(v.forUser()), s.numRuns, s.dtype)
+		o.data = checkPerRun(dt.Name, callUser("data term", dt.Name, varsHint, func() *Node { return dt.Fn(v.forUser()) }), s.numRuns, s.dtype)
 	} else {
 		diff := Sub(v.W, v.Target)
 		weighted := Mul(weights, diff)
@@ -126,7 +152,7 @@ func (s *session) objectiveGraph(g *Graph, weights, count *Node, forTraining boo
 	}
 	o.perRun = o.data
 	for _, t := range s.training.Terms {
-		value := checkPerRun(t.Name, t.Fn(v.forUser()), s.numRuns, s.dtype)
+		value := checkPerRun(t.Name, callUser("objective term", t.Name, varsHint, func() *Node { return t.Fn(v.forUser()) }), s.numRuns, s.dtype)
 		o.terms = append(o.terms, value)
 		o.perRun = Add(o.perRun, value)
 		if o.extra == nil {

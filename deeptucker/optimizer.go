@@ -33,7 +33,9 @@ type Optimizer struct {
 	// gradient and state, and on scalars (step count, learning rate): Adam, RMSProp, SGD with momentum are;
 	// anything that takes a norm or a statistic over a tensor (LAMB, clipping by norm, per-tensor trust ratios)
 	// is not. Fit then trains all of a model's parameters as one flat vector, which is faster for small models
-	// and changes nothing such an update computes. False, the safe default, keeps one variable per tensor.
+	// and changes nothing such an update computes. False, the safe default, keeps one variable per tensor and,
+	// unless New returns one of GoMLX's Adam family or SGD (element-wise), trains each run in a graph of its
+	// own: a reduction over a variable would otherwise mix the runs stacked in it.
 	Elementwise bool
 	// builtin is the code address of New as this package's constructors (Adam, KerasAdam, GradientDescent) set
 	// it, and builtinNew that New: their names hold every hyper-parameter, so Behaviour need not probe them. A
@@ -51,6 +53,10 @@ func (o Optimizer) isBuiltin() bool {
 	}
 	return sameOptimizer(o.New, o.builtinNew)
 }
+
+// IsBuiltin reports whether o is one of this package's optimizers (Adam, KerasAdam, GradientDescent) as its
+// constructor made it: its name then holds every setting.
+func (o Optimizer) IsBuiltin() bool { return o.isBuiltin() }
 
 // sameOptimizer reports whether two constructors build equal optimizers (their settings compared by value).
 func sameOptimizer(a, b func(float64) optimizers.Interface) (same bool) {
@@ -73,7 +79,8 @@ func (o Optimizer) String() string { return o.Name }
 // NewOptimizer names a GoMLX optimizer constructor. The name keys stored results, so give it every setting
 // ("rmsprop(beta2=0.999)"): Behaviour's probe sees most edits made inside fn under an unchanged name, not all (not
 // one acting only after the probe's 16 steps, such as a decay schedule), and a change it misses returns the old
-// results. Rename the optimizer whenever you change fn.
+// results. Rename the optimizer whenever you change fn. fn must pass its learning rate on (a constructor that
+// builds the same optimizer whatever the rate is refused: the training's rate would change nothing).
 func NewOptimizer(name string, fn func(learningRate float64) optimizers.Interface) Optimizer {
 	return Optimizer{Name: name, New: fn}
 }
@@ -89,10 +96,32 @@ func (o Optimizer) validate(learningRate float64) (err error) {
 			err = fmt.Errorf("deeptucker: optimizer %s: its New function panicked: %v", o.Name, r)
 		}
 	}()
-	if opt := o.New(learningRate); opt == nil || reflect.ValueOf(opt).Kind() == reflect.Pointer && reflect.ValueOf(opt).IsNil() {
+	opt := o.New(learningRate)
+	if opt == nil || reflect.ValueOf(opt).Kind() == reflect.Pointer && reflect.ValueOf(opt).IsNil() {
 		return fmt.Errorf("deeptucker: optimizer %s: its New function returned nil; it must return a GoMLX optimizers.Interface", o.Name)
 	}
+	if ignoresLearningRate(o.New, opt, learningRate) {
+		return fmt.Errorf("deeptucker: optimizer %s ignores the learning rate it is given: its New built the same optimizer for "+
+			"learning rates %g and %g, so the training's learning rate (and each run's) would change nothing and a GoMLX "+
+			"optimizer would train at its own default; pass it on, e.g. optimizers.RMSProp().LearningRate(lr).Done()",
+			o.Name, learningRate, learningRate/2)
+	}
 	return nil
+}
+
+// ignoresLearningRate reports whether New builds an optimizer equal, setting by setting, to built (New(lr))
+// for another learning rate: a constructor that forgets to pass lr on (optimizers.RMSProp().Done() in place of
+// optimizers.RMSProp().LearningRate(lr).Done()) trains every run at GoMLX's default rate, so a learning rate
+// changed in a notebook would silently change only the results key. An optimizer holding functions (a
+// schedule) never compares equal, so it is never refused; a New that panics at the other rate proves nothing.
+func ignoresLearningRate(newFn func(float64) optimizers.Interface, built optimizers.Interface, lr float64) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	other := newFn(lr / 2)
+	return other != nil && reflect.DeepEqual(built, other)
 }
 
 // checkAdam refuses moment decays outside [0, 1) and an epsilon that is negative or not finite: Adam would

@@ -210,3 +210,39 @@ func TestHandBuiltModelCounts(t *testing.T) {
 		t.Errorf("a built model: %d parameters, default std %g", built.NumParams(), DefaultInitStd(built))
 	}
 }
+
+// TestOptimizerIgnoringItsLearningRateRefused: a researcher's optimizer whose New forgets to pass the learning
+// rate on (optimizers.RMSProp().Done()) trains at GoMLX's default rate whatever the training says, so a learning
+// rate changed in a cell would change the results key and nothing else. It is refused by Done and by Fit,
+// naming the remedy; the same optimizer passing lr on trains, and two rates give two results.
+func TestOptimizerIgnoringItsLearningRateRefused(t *testing.T) {
+	shape := []int{4, 3, 2}
+	x := lowRankTarget(t, shape, []int{1, 1, 1}, 1)
+	train, _ := splitMask(shape, 0.6, 1)
+	m := mustModel(t, NewModel(shape...).Depth(1).InitStd(0.3))
+	deaf := NewOptimizer("rmsprop", func(float64) optimizers.Interface { return optimizers.RMSProp().Done() })
+	for _, lr := range []float64{1e-2, 3e-2} {
+		_, err := NewTraining().Optimizer(deaf, lr).Done()
+		if err == nil || !strings.Contains(err.Error(), "ignores the learning rate") || !strings.Contains(err.Error(), "LearningRate(lr)") {
+			t.Errorf("lr %g: want an error naming the ignored learning rate and the remedy, got %v", lr, err)
+		}
+	}
+	// A Training assembled by hand reaches Fit without Done: Fit refuses it too.
+	tr := Training{Optimizer: deaf, LearningRate: 1e-2, Steps: 5, RecordEvery: 5, DType: dtypes.Float64}
+	if _, err := Fit(m, &tr, Run{Target: x, Train: train}); err == nil || !strings.Contains(err.Error(), "ignores the learning rate") {
+		t.Errorf("Fit: want the refusal, got %v", err)
+	}
+	// Negative control: passing lr on, the optimizer is accepted and the rate changes the result.
+	heard := NewOptimizer("rmsprop", func(lr float64) optimizers.Interface { return optimizers.RMSProp().LearningRate(lr).Done() })
+	var ws [][]float64
+	for _, lr := range []float64{1e-2, 3e-2} {
+		res, err := Fit(m, mustTraining(t, NewTraining().Optimizer(heard, lr).Steps(5).RecordEvery(5)), Run{Target: x, Train: train, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws = append(ws, res.Runs[0].W.Data)
+	}
+	if d := maxAbsDiff(ws[0], ws[1]); d == 0 {
+		t.Error("learning rates 1e-2 and 3e-2 gave the same W")
+	}
+}

@@ -99,6 +99,21 @@ func SpecOf(m *Model, t *Training, behaviour string, runs ...Run) ([]RunSpec, er
 		if err != nil {
 			return nil, err
 		}
+		if r.Start == nil && r.Resume == nil {
+			// Fit draws the start again: a scheme that does not depend on the seed and std alone (a global
+			// random source, the clock) would train from parameters other than those hashed here, and every
+			// re-run would get a new key and train again, never reading a stored result back.
+			again, err := r.startParams(i, m)
+			if err != nil {
+				return nil, err
+			}
+			if !sameParams(p, again) {
+				return nil, fmt.Errorf("deeptucker: run %d: init scheme %q drew different parameters twice for seed %d: a "+
+					"scheme must depend only on the model, seed and std it is given (draw from a generator seeded with the "+
+					"seed, e.g. rand.New(rand.NewPCG(seed, 1)) with deeptucker.GaussianDraw), so that a run is reproducible "+
+					"and its stored result found again", i, m.Init.Name, r.Seed)
+			}
+		}
 		h := sha256.New()
 		for _, x := range p.flat() {
 			hashFloats(h, x)
@@ -126,6 +141,35 @@ func SpecOf(m *Model, t *Training, behaviour string, runs ...Run) ([]RunSpec, er
 		out[i] = spec
 	}
 	return out, nil
+}
+
+// DataFingerprint is RunSpec.Data for a run: the SHA-256 of its target at the entries it reads and of its
+// masks. It tells whether a run's data is the data a stored outcome was trained on ("" for a run without a
+// Target or Train mask).
+func DataFingerprint(r Run) string {
+	if r.Target == nil || r.Train == nil {
+		return ""
+	}
+	return dataFingerprint(&r)
+}
+
+// sameParams reports whether two parameter sets hold the same bits (NaN included).
+func sameParams(a, b *Params) bool {
+	fa, fb := a.flat(), b.flat()
+	if len(fa) != len(fb) {
+		return false
+	}
+	for k := range fa {
+		if len(fa[k]) != len(fb[k]) {
+			return false
+		}
+		for j := range fa[k] {
+			if math.Float64bits(fa[k][j]) != math.Float64bits(fb[k][j]) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // dataFingerprint hashes the target at the entries a run reads and both masks.
@@ -207,6 +251,9 @@ func hashMask(h hash.Hash, m *multilinear.Mask) {
 // stored under it keep their keys. With a Tol, the fingerprint also marks that a tolerance stops runs at records on
 // the RecordEvery grid only, which runs stored before did not.
 func Behaviour(m *Model, t *Training) (string, error) {
+	if m == nil || t == nil {
+		return "", errors.New("deeptucker: Behaviour needs a model and a training configuration")
+	}
 	// The pure-Go backend: it compiles in milliseconds where XLA takes a second, and the rounding makes the
 	// fingerprint the same on every backend.
 	b, err := backendFor("go", false, 0)

@@ -539,3 +539,94 @@ func TestStuckRunsAreFlagged(t *testing.T) {
 		}
 	}
 }
+
+// normalizedGD is a researcher's optimizer that is not element-wise: each variable steps along its gradient
+// divided by the gradient's norm over the whole variable, which in a batch holds every run's tensor.
+type normalizedGD struct{ lr float64 }
+
+func (o *normalizedGD) UpdateGraph(ctx *context.Context, g *Graph, loss *Node) {
+	grads := ctx.BuildTrainableVariablesGradientsGraph(loss)
+	i := 0
+	for v := range ctx.IterVariables() {
+		if !v.Trainable || !v.InUseByGraph(g) {
+			continue
+		}
+		norm := Sqrt(AddScalar(ReduceAllSum(Square(grads[i])), 1e-30))
+		v.SetValueGraph(Sub(v.ValueGraph(g), MulScalar(Div(grads[i], norm), o.lr)))
+		i++
+	}
+}
+
+func (o *normalizedGD) Clear(*context.Context) error { return nil }
+
+// TestNonElementwiseOptimizerRunsEqualAlone: an optimizer not declared element-wise may reduce over a whole
+// variable, which in a batch stacks every run along the model axis; trained together, the runs would each
+// see the others' gradients, and a study store would keep under a run's key a result that depends on what
+// happened to train beside it. Fit trains such runs one graph each, so each equals the run alone. Negative
+// control: the same optimizer declared (wrongly) element-wise is batched, and the runs do mix.
+func TestNonElementwiseOptimizerRunsEqualAlone(t *testing.T) {
+	shape := []int{5, 4, 3}
+	x := lowRankTarget(t, shape, []int{2, 2, 2}, 9)
+	t1, h1 := splitMask(shape, 0.7, 1)
+	runs := []Run{{Target: x, Train: t1, HeldOut: h1, Seed: 1}, {Target: x, Train: t1, HeldOut: h1, Seed: 2, InitStd: 0.5}}
+	m := mustModel(t, NewModel(shape...).Depth(2).InitStd(0.1))
+	fit := func(elementwise bool, runs ...Run) *Result {
+		opt := NewOptimizer("normalized-gd", func(lr float64) optimizers.Interface { return &normalizedGD{lr: lr} })
+		opt.Elementwise = elementwise
+		res, err := Fit(m, mustTraining(t, NewTraining().Optimizer(opt, 1e-2).Steps(20).RecordEvery(10)), runs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	batched := fit(false, runs...)
+	for i, r := range runs {
+		sameBits(t, fmt.Sprintf("run %d W", i), fit(false, r).Runs[0].W.Data, batched.Runs[i].W.Data)
+	}
+	if d := maxAbsDiff(fit(true, runs...).Runs[0].W.Data, fit(true, runs[0]).Runs[0].W.Data); d == 0 {
+		t.Error("negative control: the norm over a batched variable did not mix the runs, so this test shows nothing")
+	}
+}
+
+// TestUserFunctionPanicsNamed: a term or diagnostic that reaches for a part of Vars the model does not have
+// (v.Matrices[n][0] at depth 1, v.Vectors[n] of a depth-0 mode) or that panics on its own is an error of Fit
+// naming the function and, for Go's runtime errors, which parts of Vars exist; not Go's bare "index out of
+// range" from inside graph building. Negative control: the same term written for the model trains.
+func TestUserFunctionPanicsNamed(t *testing.T) {
+	shape := []int{4, 3, 2}
+	x := lowRankTarget(t, shape, []int{1, 1, 1}, 1)
+	train, _ := splitMask(shape, 0.6, 1)
+	depth1 := mustModel(t, NewModel(shape...).Depth(1).InitStd(0.3))
+	depth0 := mustModel(t, NewModel(shape...).Depths(0, 1, 1).InitStd(0.3))
+	term := func(fn func(v *Vars) *Node) *TrainingBuilder {
+		return NewTraining().AddTerm(Term{Name: "my-term", Fn: fn}).Steps(2).RecordEvery(1)
+	}
+	cases := []struct {
+		name  string
+		m     *Model
+		b     *TrainingBuilder
+		wants []string
+	}{
+		{"A at depth 1", depth1, term(func(v *Vars) *Node { return PerRun(v.Matrices[0][0]) }),
+			[]string{`objective term "my-term" panicked`, "index out of range", "Matrices[n] holds depth-1"}},
+		{"w of a depth-0 mode", depth0, term(func(v *Vars) *Node { return PerRun(v.Vectors[0]) }),
+			[]string{`objective term "my-term" panicked`, "PerRun got a nil node", "nil for a mode of depth 0"}},
+		{"host diagnostic", depth1, NewTraining().AddDiagnostic(Diagnostic{Name: "my-diag", Host: func(p *Params) []float64 {
+			return []float64{p.Vectors[0].Data[len(p.Vectors[0].Data)]}
+		}}).Steps(2).RecordEvery(1), []string{`diagnostic "my-diag" panicked`, "index out of range"}},
+	}
+	for _, c := range cases {
+		_, err := Fit(c.m, mustTraining(t, c.b), Run{Target: x, Train: train})
+		for _, want := range c.wants {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: want an error containing %q, got %v", c.name, want, err)
+			}
+		}
+	}
+	if _, err := Fit(depth1, mustTraining(t, term(func(v *Vars) *Node { return PerRun(v.Vectors[0]) })), Run{Target: x, Train: train}); err != nil {
+		t.Errorf("negative control: a term using parts the model has must train: %v", err)
+	}
+	if _, err := Behaviour(depth1, nil); err == nil {
+		t.Error("Behaviour without a training: want an error")
+	}
+}

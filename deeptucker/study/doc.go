@@ -15,9 +15,13 @@
 // readable JSON. Change any of it and exactly the runs it touches train again; an unchanged re-run trains
 // nothing. Functions enter by name and by that fingerprint, which sees most edits made under an unchanged name
 // but not all (not one acting only after its first steps, such as a decay schedule; see deeptucker.Behaviour):
-// rename an optimizer, term or diagnostic whenever you change what it does. Figures and tables read the outcomes
-// of the runs their cell asks for, never other rows of the file. A run stored with its history or parameters
-// answers a request for the same run without them, trimmed (keeping them changes nothing the run computes).
+// rename an optimizer, term or diagnostic whenever you change what it does. For an optimizer of one's own that
+// is enforced where it can be: the settings its New builds (plain data for GoMLX's optimizers and most others)
+// are kept in optimizers.jsonl per name and fingerprint, and Train refuses the same name and fingerprint with
+// other settings (a backoff or schedule the probe cannot see), naming the remedy. Figures and tables read the
+// outcomes of the runs their cell asks for, never other rows of the file. A run stored with its history or
+// parameters answers a request for the same run without them, trimmed (keeping them changes nothing the run
+// computes).
 // Delete the folder to start afresh.
 //
 // # Shards

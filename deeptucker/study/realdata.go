@@ -5,16 +5,19 @@ import (
 	"math"
 	"sort"
 
+	dt "github.com/deeptucker/deeptucker/deeptucker"
 	"github.com/deeptucker/deeptucker/kernel"
 )
 
 // Table1 is the paper's Table 1 read from a sweep: per problem group and depth, the deep model's held-out
 // R2, the multirank each run converged to (relTol), and Tucker-HOOI fitted at that multirank to the same
-// observed entries, honest and leaky. problem maps an outcome's label to its problem; group names the row.
+// observed entries, honest and leaky. problem maps an outcome's label to the problem it was trained on (another
+// is refused: the HOOI columns would be of other entries); group names the row.
 func Table1(outs []Outcome, problem func(label string) *Problem, group func(label string) string, relTol float64) (kernel.Table, error) {
 	t := kernel.Table{Caption: fmt.Sprintf("Held-out R2: deep Tucker and HOOI at the multirank each run converged to (relative tolerance %g)", relTol),
 		Headers: []string{"data", "depth", "runs (failed)", "deep Tucker R2", "most frequent multirank", "HOOI R2 (honest)", "HOOI R2 (leaky)", "honest HOOI wins"}}
 	hooi := map[string]float64{}
+	fingerprints := map[*Problem]string{}
 	score := func(p *Problem, rank []int, v HOOIVariant) (float64, error) {
 		k := fmt.Sprintf("%p %v %s", p, rank, v)
 		if r, ok := hooi[k]; ok {
@@ -46,6 +49,19 @@ func Table1(outs []Outcome, problem func(label string) *Problem, group func(labe
 				p := problem(o.Label)
 				if p == nil {
 					return t, fmt.Errorf("study: no problem for label %q", o.Label)
+				}
+				// HOOI is fitted to p's observed entries and scored on its held-out ones, and compared run by run
+				// with the deep model: p must be the problem the run was trained on, not one rebuilt with another
+				// split or fraction under the same label.
+				fp, ok := fingerprints[p]
+				if !ok {
+					fp = dt.DataFingerprint(p.Run(0, 0, 0))
+					fingerprints[p] = fp
+				}
+				if fp != o.Spec.Data {
+					return t, fmt.Errorf("study: the run labelled %q was not trained on the problem %s that Table1 was given for "+
+						"that label (its data or masks differ), so HOOI would be fitted and scored on other entries: pass "+
+						"the problems the runs were trained on", o.Label, p)
 				}
 				h, err := score(p, rank, Honest)
 				if err != nil {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	dt "github.com/deeptucker/deeptucker/deeptucker"
 	"github.com/deeptucker/deeptucker/deeptucker/multilinear"
 	"github.com/deeptucker/deeptucker/deeptucker/theory"
 )
@@ -60,9 +61,30 @@ type RateLawCheck struct {
 // RateLaw checks Theorem 4.3 on a run trained by gradient descent with step size eta, on the problem it was
 // trained on: the measured rate is the last step's change over eta (the gradient flow's rate up to O(eta)). It
 // needs the run's history with its last two records one step apart (RecordEvery = Steps−1 does it) and its
-// final parameters (Job.Params).
+// final parameters (Job.Params). The run's spec must agree: eta its learning rate, p its data and masks,
+// full-batch deeptucker.GradientDescent on the squared error alone; a cell that changed one of them in the
+// training but not here gets an error, not a check of the wrong step or data that reads as the theorem failing.
 func RateLaw(o Outcome, p *Problem, eta float64) (RateLawCheck, error) {
 	h := o.History
+	tr := o.Spec.Training
+	switch {
+	case p == nil:
+		return RateLawCheck{}, fmt.Errorf("study: %q: the rate law needs the problem the run was trained on", o.Label)
+	case tr.Optimizer != dt.GradientDescent().Name:
+		return RateLawCheck{}, fmt.Errorf("study: %q was trained by %s; the rate law's measured rate is a gradient-descent step over its "+
+			"size: train the run with GradientDescent", o.Label, tr.Optimizer)
+	case eta != o.Spec.LearningRate:
+		return RateLawCheck{}, fmt.Errorf("study: %q was trained at learning rate %g, but the rate law was given step size %g: pass "+
+			"the run's own (o.Spec.LearningRate)", o.Label, o.Spec.LearningRate, eta)
+	case len(tr.Terms) > 0 || tr.DataTerm != "":
+		return RateLawCheck{}, fmt.Errorf("study: %q was trained with objective terms %v (data term %q); Theorem 4.3 is about the "+
+			"squared error alone: train the run without them", o.Label, tr.Terms, tr.DataTerm)
+	case tr.BatchSize > 0:
+		return RateLawCheck{}, fmt.Errorf("study: %q was trained on mini-batches of %d; the rate law needs full-batch gradient descent", o.Label, tr.BatchSize)
+	case dt.DataFingerprint(p.Run(0, 0, 0)) != o.Spec.Data:
+		return RateLawCheck{}, fmt.Errorf("study: %q was not trained on problem %s (its data or masks differ): pass the problem the "+
+			"run was trained on", o.Label, p.Name)
+	}
 	switch {
 	case h == nil || len(h.Steps) < 2:
 		return RateLawCheck{}, fmt.Errorf("study: %q: the rate law needs a history of at least 2 records (Job.History)", o.Label)

@@ -97,8 +97,10 @@ func TestRateLawOnGradientDescent(t *testing.T) {
 	if !(c.Relative < 0.05) {
 		t.Errorf("rate law off by %.3g (relative), want < 0.05", c.Relative)
 	}
-	if half, err := RateLaw(outs[0], p, eta/2); err != nil || !(half.Relative > 0.5) {
-		t.Errorf("with half the step size the rate law still matched (relative %.3g, err %v)", half.Relative, err)
+	// A step size other than the run's own would measure a rate off by their ratio, which reads as the
+	// theorem failing: it is refused, naming both.
+	if _, err := RateLaw(outs[0], p, eta/2); err == nil || !strings.Contains(err.Error(), "learning rate 1") || !strings.Contains(err.Error(), "step size 0.5") {
+		t.Errorf("with half the step size: %v, want an error naming the run's learning rate and the step size given", err)
 	}
 	o := outs[0]
 	o.Params = nil
@@ -109,5 +111,65 @@ func TestRateLawOnGradientDescent(t *testing.T) {
 	o.Spec.Model.Depths = []int{2, 0, 2}
 	if _, err := RateLaw(o, p, eta); err == nil || !strings.Contains(err.Error(), "every depth >= 1") {
 		t.Errorf("a model with a mode of depth 0: %v, want an error saying to factorise every mode", err)
+	}
+}
+
+// TestRateLawRefusesAnotherRunsSettings: a notebook cell that changes the training (Adam for gradient descent,
+// an L1 term, mini-batches) or the problem (another observed mask under the same name) but still calls
+// RateLaw as before got a check of the wrong step or data, which reads as Theorem 4.3 failing. Each is refused,
+// naming the setting; the matching call (negative control) measures.
+func TestRateLawRefusesAnotherRunsSettings(t *testing.T) {
+	t.Setenv(results.ResultsEnv, t.TempDir())
+	t.Setenv(results.ProfileEnv, "ci")
+	nb, err := Open("theory")
+	if err != nil {
+		t.Fatal(err)
+	}
+	syn, err := datasets.Synthetic(datasets.SyntheticOptions{Shape: []int{5, 4, 3}, Rank: []int{2, 2, 2}, Seed: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewProblem("p", syn, 0.7, datasets.ScaleRaw, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resplit, err := NewProblem("p", syn, 0.7, datasets.ScaleRaw, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := dt.NewModel(5, 4, 3).Depth(2).Balanced(0.05).Done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	train := func(b *dt.TrainingBuilder) Outcome {
+		tr, err := b.Steps(3).RecordEvery(2).Done()
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs, _, err := nb.Train(tr, []Job{{Label: "run", Model: model, Run: p.Run(1, 0, 0), History: true, Params: true}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return outs[0]
+	}
+	gd := train(dt.NewTraining().GradientDescent(0.5))
+	if _, err := RateLaw(gd, p, 0.5); err != nil {
+		t.Fatalf("negative control: the run's own settings: %v", err)
+	}
+	cases := []struct {
+		name string
+		o    Outcome
+		p    *Problem
+		want string
+	}{
+		{"Adam", train(dt.NewTraining().Adam(0.5)), p, "GradientDescent"},
+		{"L1 term", train(dt.NewTraining().GradientDescent(0.5).AddTerm(dt.L1Core(1e-3))), p, "objective terms"},
+		{"mini-batches", train(dt.NewTraining().GradientDescent(0.5).BatchSize(10)), p, "mini-batches"},
+		{"another split under the same name", gd, resplit, "not trained on problem p"},
+	}
+	for _, c := range cases {
+		if _, err := RateLaw(c.o, c.p, 0.5); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error containing %q", c.name, err, c.want)
+		}
 	}
 }

@@ -72,6 +72,18 @@ func (nb *Notebook) Train(training *dt.Training, jobs []Job, opts Options) ([]Ou
 	if err != nil {
 		return nil, Plan{}, err
 	}
+	// An optimizer of the user's: the settings it trained with are kept beside the runs, and stored runs are not
+	// read back for other settings under its name and fingerprint (see optimizerRegistry).
+	var registry *optimizerRegistry
+	settings := ""
+	if !training.Optimizer.IsBuiltin() {
+		settings = optimizerSettings(training.Optimizer)
+	}
+	if settings != "" {
+		if registry, err = nb.optimizerRegistry(); err != nil {
+			return nil, Plan{}, err
+		}
+	}
 	memoKeys := make([]string, len(keys))
 	var todo []int
 	missing := 0
@@ -82,6 +94,13 @@ func (nb *Notebook) Train(training *dt.Training, jobs []Job, opts Options) ([]Ou
 		_, _, ok, err := nb.lookup(k)
 		if err != nil {
 			return nil, Plan{}, fmt.Errorf("study: job %d (%s): %w", i, jobs[i].Label, err)
+		}
+		// Checked for runs to train too: stored beside runs of the old settings under one name and
+		// fingerprint, they would make the store say two things.
+		if registry != nil {
+			if err := registry.check(training.Optimizer.Name, k.Spec.Training.Behaviour, settings); err != nil {
+				return nil, Plan{}, err
+			}
 		}
 		if !ok {
 			missing++
@@ -150,6 +169,12 @@ func (nb *Notebook) Train(training *dt.Training, jobs []Job, opts Options) ([]Ou
 				"them again; the outcomes returned with this error hold them, and %d runs after them were not trained: %v",
 				ErrNotStored, len(batch), model, seconds*float64(len(batch)), len(todo)-(done-plan.Stored)-len(batch), err)
 			break
+		}
+		if registry != nil {
+			if err := registry.remember(training.Optimizer.Name, keys[batch[0]].Spec.Training.Behaviour, settings); err != nil {
+				return nil, plan, fmt.Errorf("study: the runs of %s are stored, but the settings of optimizer %q could not be: %w",
+					model, training.Optimizer.Name, err)
+			}
 		}
 		done += len(batch)
 		report(fmt.Sprintf("%s: %d runs in %.1f s", model, len(batch), seconds*float64(len(batch))))
