@@ -72,15 +72,7 @@ type MemoryError struct {
 
 func (e *MemoryError) Error() string { return e.msg }
 
-// availableMemory reads MemAvailable from /proc/meminfo (Linux); ok is false elsewhere.
+// availableMemory is memguard's reading of the memory available (Linux, cgroup-aware); ok is false elsewhere.
 func availableMemory() (bytes int64, ok bool) { return memguard.Available() }
 
-func bytesString(b float64) string {
-	switch {
-	case b >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", b/(1<<30))
-	case b >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", b/(1<<20))
-	}
-	return fmt.Sprintf("%.0f KiB", b/(1<<10))
-}
+func bytesString(b float64) string { return memguard.Bytes(b) }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -35,8 +37,10 @@ func NewParams(m *Model) *Params {
 		for _, d := range m.Depths {
 			pieces += float64(max(d, 0))
 		}
-		if err := memguard.Check(fmt.Sprintf("deeptucker: NewParams for %v", m), 8*float64(s.params)+96*pieces); err != nil {
-			panic(err.Error() + "; use a smaller shape, CoreShape or depth")
+		if need := 8*float64(s.params) + 96*pieces; need >= memguard.Small {
+			if err := memguard.Check(fmt.Sprintf("deeptucker: NewParams for %v", m), need); err != nil {
+				panic(err.Error() + "; use a smaller shape, CoreShape or depth")
+			}
 		}
 	}
 	p := &Params{
@@ -233,6 +237,32 @@ var (
 )
 
 func (s InitScheme) String() string { return s.Name }
+
+// reproducibleSchemes holds the user schemes (code address and name) SpecOf found drawing the same start twice
+// in this process: checking each once keeps a large grid's keys from drawing every start twice.
+var reproducibleSchemes sync.Map
+
+type schemeID struct {
+	draw uintptr
+	name string
+}
+
+func (s InitScheme) id() schemeID { return schemeID{reflect.ValueOf(s.Draw).Pointer(), s.Name} }
+
+// needsReproducibilityCheck reports whether SpecOf should draw a start twice: not for this package's schemes
+// (seeded draws), nor for a scheme already checked in this process.
+func (s InitScheme) needsReproducibilityCheck() bool {
+	if s.Draw == nil {
+		return false
+	}
+	if p := reflect.ValueOf(s.Draw).Pointer(); p == reflect.ValueOf(drawGaussian).Pointer() || p == reflect.ValueOf(drawBalanced).Pointer() {
+		return false
+	}
+	_, checked := reproducibleSchemes.Load(s.id())
+	return !checked
+}
+
+func (s InitScheme) markReproducible() { reproducibleSchemes.Store(s.id(), true) }
 
 // newRNG is every draw's generator: a run's start depends only on its seed.
 func newRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)) }

@@ -99,7 +99,7 @@ func SpecOf(m *Model, t *Training, behaviour string, runs ...Run) ([]RunSpec, er
 		if err != nil {
 			return nil, err
 		}
-		if r.Start == nil && r.Resume == nil {
+		if r.Start == nil && r.Resume == nil && m.Init.needsReproducibilityCheck() {
 			// Fit draws the start again: a scheme that does not depend on the seed and std alone (a global
 			// random source, the clock) would train from parameters other than those hashed here, and every
 			// re-run would get a new key and train again, never reading a stored result back.
@@ -113,6 +113,7 @@ func SpecOf(m *Model, t *Training, behaviour string, runs ...Run) ([]RunSpec, er
 					"seed, e.g. rand.New(rand.NewPCG(seed, 1)) with deeptucker.GaussianDraw), so that a run is reproducible "+
 					"and its stored result found again", i, m.Init.Name, r.Seed)
 			}
+			m.Init.markReproducible()
 		}
 		h := sha256.New()
 		for _, x := range p.flat() {

@@ -158,8 +158,9 @@ func (lp LinePlot) build(width vg.Length) (*plot.Plot, *plot.Legend, vg.Length, 
 const maxLegendShare = 0.4
 
 // wrapLegendName breaks a legend name into lines no wider than width: at
-// spaces, and a word too wide alone between characters, so that no part of
-// the name is lost.
+// spaces, and a word too wide alone after its last separator that fits (a
+// comma, slash, parenthesis...: "adam(beta1=0.9,beta2=0.999," then
+// "eps=1e-08)"), else between characters, so that no part of the name is lost.
 func wrapLegendName(sty draw.TextStyle, name string, width vg.Length) string {
 	if width <= 0 || sty.Width(name) <= width {
 		return name
@@ -173,12 +174,28 @@ func wrapLegendName(sty draw.TextStyle, name string, width vg.Length) string {
 			for n < len(r) && sty.Width(string(r[:n+1])) <= width {
 				n++
 			}
+			if n < len(r) {
+				n = separatorBreak(r, n)
+			}
 			out = append(out, string(r[:n]))
 			line = string(r[n:])
 		}
 		out = append(out, line)
 	}
 	return strings.Join(out, "\n")
+}
+
+// separatorBreak returns where to end a line that may hold r[:n]: after the last list separator (",;/") in
+// it, else after the last other one ("(-_="), else n; never leaving a sliver of under a third of n on it.
+func separatorBreak(r []rune, n int) int {
+	for _, seps := range []string{",;/", "(-_="} {
+		for k := n; k > n/3; k-- {
+			if strings.ContainsRune(seps, r[k-1]) {
+				return k
+			}
+		}
+	}
+	return n
 }
 
 // noThumb is the empty legend icon of a series with nothing to draw.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -407,5 +408,27 @@ func TestGridAbsurdCols(t *testing.T) {
 	}
 	if _, err := (Grid{Title: "wide", Cols: 3, Panels: panels}).SVG(); err != nil {
 		t.Errorf("Cols 3 for one panel (blank columns): %v", err)
+	}
+}
+
+// TestLegendNameBreaksAtSeparators: a name with no space that must wrap (an optimizer's settings) breaks
+// after a separator that fits, not mid-token; a name without one still breaks between characters, whole.
+func TestLegendNameBreaksAtSeparators(t *testing.T) {
+	sty := draw.TextStyle{Font: font.From(plot.DefaultFont, vg.Points(10)), Handler: plot.DefaultTextHandler}
+	name := "adam(beta1=0.9,beta2=0.999,eps=1e-08)"
+	width := sty.Width("adam(beta1=0.9,beta2=0.999,eps=1")
+	got := wrapLegendName(sty, name, width)
+	if got != "adam(beta1=0.9,beta2=0.999,\neps=1e-08)" {
+		t.Errorf("wrapped %q", got)
+	}
+	word := strings.Repeat("x", 40)
+	got = wrapLegendName(sty, word, sty.Width(strings.Repeat("x", 15)))
+	if strings.ReplaceAll(got, "\n", "") != word || !strings.Contains(got, "\n") {
+		t.Errorf("a word with no separator wrapped as %q", got)
+	}
+	for _, line := range strings.Split(wrapLegendName(sty, name, width), "\n") {
+		if sty.Width(line) > width {
+			t.Errorf("line %q wider than the room", line)
+		}
 	}
 }

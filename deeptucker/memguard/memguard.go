@@ -9,19 +9,30 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 )
 
-// small is the size Check accepts without asking the system: 64 MiB.
-const small = 1 << 26
+// Small is the size Check accepts without asking the system: 64 MiB. Callers in inner loops compare with it
+// before they format Check's description.
+const Small = 1 << 26
 
 // Fallback is the limit where the system does not report its available memory (not Linux): 1 TiB.
 const Fallback = 1 << 40
 
-// Available returns the memory this system reports available (MemAvailable in /proc/meminfo, Linux); ok is
-// false elsewhere.
+// Available returns the memory this system reports available (MemAvailable in /proc/meminfo, Linux), or less
+// where the process's control group (cgroup v2 memory.max) leaves less room; ok is false where neither is known.
 func Available() (bytes int64, ok bool) {
+	bytes, ok = memAvailable()
+	if room, limited := cgroupRoom(); limited && (!ok || room < bytes) {
+		bytes, ok = room, true
+	}
+	return bytes, ok
+}
+
+func memAvailable() (int64, bool) {
 	f, err := os.Open("/proc/meminfo")
 	if err != nil {
 		return 0, false
@@ -41,6 +52,28 @@ func Available() (bytes int64, ok bool) {
 	return 0, false
 }
 
+// cgroupDir is where cgroup v2 shows the process's own group (a variable for tests).
+var cgroupDir = "/sys/fs/cgroup"
+
+// cgroupRoom returns memory.max - memory.current of the process's cgroup (v2, mounted at /sys/fs/cgroup, as
+// inside a container); limited is false without a limit ("max") or where they cannot be read.
+func cgroupRoom() (room int64, limited bool) {
+	read := func(name string) (int64, bool) {
+		b, err := os.ReadFile(filepath.Join(cgroupDir, name))
+		if err != nil {
+			return 0, false
+		}
+		v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64) // "max" fails: no limit
+		return v, err == nil
+	}
+	limit, ok := read("memory.max")
+	if !ok {
+		return 0, false
+	}
+	used, _ := read("memory.current")
+	return max(limit-used, 0), true
+}
+
 // Limit is what Check compares with: the available memory, else Fallback, and a description of it.
 func Limit() (bytes float64, source string) {
 	if avail, ok := Available(); ok {
@@ -52,11 +85,17 @@ func Limit() (bytes float64, source string) {
 // Check returns an error when allocating bytes (NaN or +Inf for a count that overflowed) would not fit:
 // "<what> needs about <size>, more than <limit> (<source>)". The caller adds the remedy.
 func Check(what string, bytes float64) error {
-	if bytes < small {
+	if bytes < Small {
 		return nil // not worth reading /proc/meminfo for (New is called in inner loops)
 	}
 	limit, source := Limit()
 	if bytes <= limit {
+		return nil
+	}
+	// Memory the Go heap holds but no longer uses (a previous iteration's tensors) counts as taken until it
+	// is collected and returned: do that before refusing.
+	debug.FreeOSMemory()
+	if limit, source = Limit(); bytes <= limit {
 		return nil
 	}
 	return fmt.Errorf("%s needs about %s, more than %s (%s)", what, Bytes(bytes), Bytes(limit), source)

@@ -126,6 +126,9 @@ func SliceNorms(t *Tensor, mode int) []float64 {
 		}
 	}
 	for i, v := range out {
+		if v == 0 && sliceIsZero(t.Data, l, d, r, i) {
+			continue // nothing to scale: no need to gather it
+		}
 		if math.IsInf(v, 1) || v < 0x1p-1022 {
 			// Squares overflowed or underflowed (or the slice is 0): gather it and take its norm scaled.
 			slice := make([]float64, 0, l*r)
@@ -161,4 +164,16 @@ func checkFinite(t *Tensor, who string) error {
 		}
 	}
 	return nil
+}
+
+// sliceIsZero reports whether slice i along the middle axis of data, seen as [l, d, r], holds only zeros.
+func sliceIsZero(data []float64, l, d, r, i int) bool {
+	for li := 0; li < l; li++ {
+		for _, v := range data[(li*d+i)*r : (li*d+i+1)*r] {
+			if v != 0 {
+				return false
+			}
+		}
+	}
+	return true
 }

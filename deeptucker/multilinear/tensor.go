@@ -19,8 +19,10 @@ type Tensor struct {
 // the tensor would not fit in memory (a clear panic, where allocating would kill the process).
 func New(shape ...int) *Tensor {
 	n := checkShape(shape)
-	if err := memguard.Check(fmt.Sprintf("multilinear: New%v", shape), 8*float64(n)); err != nil {
-		panic(err.Error() + "; use a smaller shape")
+	if need := 8 * float64(n); need >= memguard.Small { // New runs in inner loops: format only when it counts
+		if err := memguard.Check(fmt.Sprintf("multilinear: New%v", shape), need); err != nil {
+			panic(err.Error() + "; use a smaller shape")
+		}
 	}
 	return &Tensor{Shape: append([]int(nil), shape...), Data: make([]float64, n)}
 }
@@ -174,8 +176,10 @@ type Mask struct {
 // NewMask returns a mask of the given shape with every entry set to observed. It panics as New does.
 func NewMask(shape ...int) *Mask {
 	n := checkShape(shape)
-	if err := memguard.Check(fmt.Sprintf("multilinear: NewMask%v", shape), float64(n)); err != nil {
-		panic(err.Error() + "; use a smaller shape")
+	if need := float64(n); need >= memguard.Small {
+		if err := memguard.Check(fmt.Sprintf("multilinear: NewMask%v", shape), need); err != nil {
+			panic(err.Error() + "; use a smaller shape")
+		}
 	}
 	m := &Mask{Shape: append([]int(nil), shape...), Observed: make([]bool, n)}
 	for i := range m.Observed {

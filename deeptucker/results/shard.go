@@ -264,8 +264,13 @@ func Merge(dst string, srcs ...string) (err error) {
 // dst's lock, so where locks exist no other merge into dst is writing one; elsewhere only those over an hour
 // old go. Failures are ignored (the next merge retries).
 func removeStaleMerges(dst string) {
-	matches, _ := filepath.Glob(dst + ".merge-*")
-	for _, p := range matches {
+	// Listed, not globbed: a folder or file name holding [, * or ? would make a pattern of dst.
+	entries, _ := os.ReadDir(filepath.Dir(dst))
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), filepath.Base(dst)+".merge-") {
+			continue
+		}
+		p := filepath.Join(filepath.Dir(dst), e.Name())
 		if info, err := os.Lstat(p); err == nil && info.Mode().IsRegular() && (lockAcrossRename || time.Since(info.ModTime()) > time.Hour) {
 			os.Remove(p)
 		}

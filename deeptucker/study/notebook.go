@@ -135,9 +135,14 @@ func (nb *Notebook) lookupExact(k RunKey) (Outcome, results.Row, bool, error) {
 // Merge gathers the files of count shards of this notebook's runs into its runs file. Two files holding
 // different results for one run are refused (the store keeps one result per run, and which one is the
 // user's call), with an error naming the run, the files and, when they differ, the backends that trained it.
+// The settings the shards' optimizers of one's own trained with are gathered first (optimizers.jsonl), and
+// shards that trained one name and fingerprint with different settings refused.
 func (nb *Notebook) Merge(count int) error {
 	if count < 1 {
 		return fmt.Errorf("study: Merge(%d): the number of shards must be at least 1, the n the shards ran with (DEEPTUCKER_SHARD=i/n)", count)
+	}
+	if err := nb.mergeOptimizerRecords(count); err != nil {
+		return err
 	}
 	err := results.Merge(filepath.Join(nb.Dir, "runs.jsonl"), results.ShardFiles(nb.Dir, "runs.jsonl", count)...)
 	var conflict *results.ConflictError

@@ -1,9 +1,14 @@
 package study
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,8 +33,29 @@ type optimizerRecord struct {
 	Behaviour string
 	// Settings is optimizerSettings of the optimizer: what New(1) built, as text.
 	Settings string
+	// Versions are the Go toolchain's and GoMLX's (buildVersions): another version may lay the same optimizer
+	// out otherwise, so settings are only compared within one.
+	Versions string `json:",omitempty"`
 	At       time.Time
 }
+
+// buildVersions names the Go toolchain and the GoMLX module this program was built with.
+func buildVersions() string {
+	v := runtime.Version()
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range info.Deps {
+			if d.Path == "github.com/gomlx/gomlx" {
+				v += " gomlx@" + d.Version
+			}
+		}
+	}
+	return v
+}
+
+// opaquePackages hold types whose fields are process state (descriptors, locks, clocks, loggers), not
+// settings: writeValue names such a value's type and does not descend into it.
+var opaquePackages = map[string]bool{"os": true, "sync": true, "sync/atomic": true, "time": true, "log": true,
+	"log/slog": true, "io": true, "bufio": true, "net": true, "context": true, "runtime": true}
 
 // maxSettings bounds the text of an optimizer's settings: one holding a large structure is not compared.
 const maxSettings = 1 << 14
@@ -89,6 +115,10 @@ func writeValue(b *strings.Builder, v reflect.Value, seen map[uintptr]bool, dept
 		}
 		return writeValue(b, v.Elem(), seen, depth+1)
 	case reflect.Struct:
+		if opaquePackages[v.Type().PkgPath()] {
+			b.WriteString("<" + v.Type().String() + ">")
+			return true
+		}
 		b.WriteString(v.Type().String() + "{")
 		for i := range v.NumField() {
 			b.WriteString(v.Type().Field(i).Name + ":")
@@ -136,8 +166,10 @@ func writeValue(b *strings.Builder, v reflect.Value, seen map[uintptr]bool, dept
 		b.WriteString(strconv.FormatBool(v.Bool()))
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		b.WriteString(strconv.FormatInt(v.Int(), 10))
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		b.WriteString(strconv.FormatUint(v.Uint(), 10))
+	case reflect.Uintptr: // an address, which differs from process to process
+		b.WriteString("<uintptr>")
 	case reflect.Float32, reflect.Float64:
 		b.WriteString(strconv.FormatFloat(v.Float(), 'g', -1, 64))
 	case reflect.Complex64, reflect.Complex128:
@@ -172,37 +204,77 @@ func (nb *Notebook) optimizerRegistry() (*optimizerRegistry, error) {
 	return reg, nil
 }
 
-func (r *optimizerRegistry) get(key string) (optimizerRecord, bool) {
+// get returns the record of key and the file it is in.
+func (r *optimizerRegistry) get(key string) (optimizerRecord, string, bool) {
 	if rec, ok := r.own.Get(key); ok {
-		return rec, true
+		return rec, r.own.Path(), true
 	}
 	if r.stored != nil {
-		return r.stored.Get(key)
+		if rec, ok := r.stored.Get(key); ok {
+			return rec, r.stored.Path(), true
+		}
 	}
-	return optimizerRecord{}, false
+	return optimizerRecord{}, "", false
+}
+
+// mergeOptimizerRecords adds the records of count shards' optimizer files to the notebook's: the same name and
+// fingerprint with other settings in two of them (shards run with different settings) is refused.
+func (nb *Notebook) mergeOptimizerRecords(count int) error {
+	key := func(r optimizerRecord) string { return r.Key }
+	dst, err := results.OpenStore(filepath.Join(nb.Dir, "optimizers.jsonl"), key)
+	if err != nil {
+		return err
+	}
+	for _, file := range results.ShardFiles(nb.Dir, "optimizers.jsonl", count) {
+		if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
+			continue // a shard that trained no run of an optimizer of the user's
+		}
+		src, err := results.OpenStore(file, key)
+		if err != nil {
+			return err
+		}
+		for _, rec := range src.Rows() {
+			old, ok := dst.Get(rec.Key)
+			switch {
+			case !ok:
+				if err := dst.Append(rec); err != nil {
+					return err
+				}
+			case old.Settings != rec.Settings && old.Versions == rec.Versions:
+				return fmt.Errorf("study: merging %s: optimizer %q trained with other settings in %s (%s) than in %s (%s) under one "+
+					"name and fingerprint; the runs of one of them are not what their key says: rename the optimizer in one "+
+					"set-up and run its shards again", nb.Name, rec.Optimizer, file, shorten(rec.Settings), dst.Path(), shorten(old.Settings))
+			}
+		}
+	}
+	return nil
 }
 
 // check refuses an optimizer whose name and fingerprint trained runs with other settings: reading them back
 // would return the old settings' results, and storing new ones beside them would make the store ambiguous.
+// Settings recorded by another Go or GoMLX version are not compared (its types may hold other fields for the
+// same settings): remember records the current ones instead.
 func (r *optimizerRegistry) check(name, behaviour, settings string) error {
-	rec, ok := r.get(name + " " + behaviour)
-	if !ok || rec.Settings == settings {
+	rec, file, ok := r.get(name + " " + behaviour)
+	if !ok || rec.Settings == settings || rec.Versions != buildVersions() {
 		return nil
 	}
 	return fmt.Errorf("study: optimizer %q: runs stored under this name and behavioural fingerprint were trained with other "+
 		"settings (%s, on %s) than it has now (%s); the fingerprint did not see the change (it acts after the probe's first "+
 		"steps), so the stored results would be those of the old settings: rename the optimizer (its name is part of "+
 		"the results key), or delete %s and the runs to train afresh", name, shorten(rec.Settings), rec.At.Format(time.DateTime),
-		shorten(settings), r.own.Path())
+		shorten(settings), file)
 }
 
-// remember records the settings an optimizer trained with, once per name and fingerprint.
+// remember records the settings an optimizer trains with or reads stored runs back with, once per name,
+// fingerprint and build (see check).
 func (r *optimizerRegistry) remember(name, behaviour, settings string) error {
 	key := name + " " + behaviour
-	if _, ok := r.get(key); ok {
+	if rec, _, ok := r.get(key); ok && rec.Settings == settings && rec.Versions == buildVersions() {
 		return nil
 	}
-	return r.own.Append(optimizerRecord{Key: key, Optimizer: name, Behaviour: behaviour, Settings: settings, At: time.Now().UTC()})
+	return r.own.Append(optimizerRecord{Key: key, Optimizer: name, Behaviour: behaviour, Settings: settings,
+		Versions: buildVersions(), At: time.Now().UTC()})
 }
 
 func shorten(s string) string {

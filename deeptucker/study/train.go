@@ -101,6 +101,11 @@ func (nb *Notebook) Train(training *dt.Training, jobs []Job, opts Options) ([]Ou
 			if err := registry.check(training.Optimizer.Name, k.Spec.Training.Behaviour, settings); err != nil {
 				return nil, Plan{}, err
 			}
+			if ok {
+				// Read back under these settings: record them (best effort: a read-only store still reads), so
+				// that a later edit the fingerprint cannot see is refused rather than read back too.
+				_ = registry.remember(training.Optimizer.Name, k.Spec.Training.Behaviour, settings)
+			}
 		}
 		if !ok {
 			missing++
