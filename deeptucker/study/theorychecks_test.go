@@ -102,6 +102,13 @@ func TestRateLawOnGradientDescent(t *testing.T) {
 	if _, err := RateLaw(outs[0], p, eta/2); err == nil || !strings.Contains(err.Error(), "learning rate 1") || !strings.Contains(err.Error(), "step size 0.5") {
 		t.Errorf("with half the step size: %v, want an error naming the run's learning rate and the step size given", err)
 	}
+	// Negative control of the comparison itself: the same run read as if its step had been half as large
+	// (spec and step size agreeing, so nothing refuses it) measures twice the rate, and the check says so.
+	halved := outs[0]
+	halved.Spec.LearningRate = eta / 2
+	if c, err := RateLaw(halved, p, eta/2); err != nil || !(c.Relative > 0.5) {
+		t.Errorf("rate law at a wrong step size: relative error %.3g, %v; want it far off", c.Relative, err)
+	}
 	o := outs[0]
 	o.Params = nil
 	if _, err := RateLaw(o, p, eta); err == nil {
