@@ -2,6 +2,7 @@ package multilinear
 
 import (
 	"fmt"
+	"slices"
 	"math"
 	"math/bits"
 
@@ -20,7 +21,7 @@ type Tensor struct {
 func New(shape ...int) *Tensor {
 	n := checkShape(shape)
 	if need := 8 * float64(n); need >= memguard.Small { // New runs in inner loops: format only when it counts
-		if err := memguard.Check(fmt.Sprintf("multilinear: New%v", shape), need); err != nil {
+		if err := memguard.Check(fmt.Sprintf("multilinear: New%v", slices.Clone(shape)), need); err != nil { // a clone: shape itself need not escape
 			panic(err.Error() + "; use a smaller shape")
 		}
 	}
@@ -36,11 +37,11 @@ func Entries(shape []int) (int, error) {
 	n := 1
 	for i, d := range shape {
 		if d <= 0 {
-			return 0, fmt.Errorf("multilinear: shape[%d]=%d must be positive (shape=%v)", i, d, shape)
+			return 0, fmt.Errorf("multilinear: shape[%d]=%d must be positive (shape=%v)", i, d, slices.Clone(shape)) // clones: shape need not escape (New's inner loops)
 		}
 		hi, lo := bits.Mul64(uint64(n), uint64(d))
 		if hi != 0 || lo > math.MaxInt {
-			return 0, fmt.Errorf("multilinear: shape %v has more entries than an int counts; no machine holds it", shape)
+			return 0, fmt.Errorf("multilinear: shape %v has more entries than an int counts; no machine holds it", slices.Clone(shape))
 		}
 		n = int(lo)
 	}
@@ -177,7 +178,7 @@ type Mask struct {
 func NewMask(shape ...int) *Mask {
 	n := checkShape(shape)
 	if need := float64(n); need >= memguard.Small {
-		if err := memguard.Check(fmt.Sprintf("multilinear: NewMask%v", shape), need); err != nil {
+		if err := memguard.Check(fmt.Sprintf("multilinear: NewMask%v", slices.Clone(shape)), need); err != nil {
 			panic(err.Error() + "; use a smaller shape")
 		}
 	}
