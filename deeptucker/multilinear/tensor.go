@@ -2,9 +2,9 @@ package multilinear
 
 import (
 	"fmt"
-	"slices"
 	"math"
 	"math/bits"
+	"slices"
 
 	"github.com/deeptucker/deeptucker/deeptucker/memguard"
 )
