@@ -92,7 +92,8 @@
 // way, with bounds that hold for the "ci" and the "full" profile alike.
 //
 // Commit notebooks executed in the full profile: `make executed-notebooks`
-// runs them, stamps them (the profile and a hash of their code cells) and
+// runs them, stamps them (the profile, a hash of their code cells and one of
+// the library: Go code under datasets/, deeptucker/, kernel/, go.mod, go.sum) and
 // copies them to notebooks/. `make notebooks` writes ci-profile executions to
 // build/notebooks; before running them it checks the committed files (nbcheck
 // -committed full): a stale or unstamped copy is a warning locally and an

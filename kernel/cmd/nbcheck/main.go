@@ -12,7 +12,8 @@
 // With -source it checks notebooks as committed instead: the kernelspec, and
 // no saved outputs or execution counts. With -committed PROFILE it checks
 // notebooks committed executed: a stamp saying they ran in PROFILE from the
-// cells they hold now (not stale), and outputs that pass every rule above.
+// cells they hold now and with the library as it is now (LibraryHash: not
+// stale), and outputs that pass every rule above.
 // With -stamp PROFILE it writes that stamp into executed notebooks (make
 // executed-notebooks does, before copying them to notebooks/).
 //
@@ -28,6 +29,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 )
 
 func main() {
@@ -46,9 +48,20 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
+	library := ""
+	if *stamp != "" || *committed != "" {
+		root, err := moduleRoot(filepath.Dir(flag.Arg(0))) // the repository the notebooks are in
+		if err == nil {
+			library, err = LibraryHash(root)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "nbcheck: hashing the library: %v\n", err)
+			os.Exit(2)
+		}
+	}
 	if *stamp != "" {
 		for _, path := range flag.Args() {
-			if err := stampFile(path, *stamp, *backend); err != nil {
+			if err := stampFile(path, *stamp, *backend, library); err != nil {
 				fmt.Fprintf(os.Stderr, "nbcheck: %v\n", err)
 				os.Exit(2)
 			}
@@ -57,7 +70,7 @@ func main() {
 	}
 	failed := false
 	for _, path := range flag.Args() {
-		r, err := checkFile(path, options{Kernel: *kernelName, Source: *source, Committed: *committed})
+		r, err := checkFile(path, options{Kernel: *kernelName, Source: *source, Committed: *committed, Library: library})
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "nbcheck: %v\n", err)
 			os.Exit(2)

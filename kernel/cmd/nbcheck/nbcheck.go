@@ -84,6 +84,8 @@ type options struct {
 	// in this profile from the cells it holds now, and its outputs pass every
 	// rule of an executed notebook.
 	Committed string
+	// Library, with Committed, is the LibraryHash the stamp must hold ("": not checked).
+	Library string
 }
 
 // report is the outcome for one notebook.
@@ -130,7 +132,7 @@ func checkNotebook(path string, nb *notebook, opts options) *report {
 			nb.Metadata.Kernelspec.Name, opts.Kernel)
 	}
 	if opts.Committed != "" {
-		checkStamp(r, nb, opts.Committed)
+		checkStamp(r, nb, opts.Committed, opts.Library)
 	}
 	for i, c := range nb.Cells {
 		if c.CellType != "code" {

@@ -21,19 +21,23 @@ func TestCommittedStamp(t *testing.T) {
 	if err := os.WriteFile(path, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	opts := options{Kernel: "deeptucker-go", Committed: "full"}
+	opts := options{Kernel: "deeptucker-go", Committed: "full", Library: "lib-1"}
 	if r, _ := checkFile(path, opts); len(r.Problems) != 1 || !strings.Contains(r.Problems[0], "no execution stamp") {
 		t.Fatalf("unstamped: %q", r.Problems)
 	}
-	if err := stampFile(path, "full", "go"); err != nil {
+	if err := stampFile(path, "full", "go", "lib-1"); err != nil {
 		t.Fatal(err)
 	}
 	r, err := checkFile(path, opts)
 	if err != nil || len(r.Problems) != 0 || r.Figures != 2 {
 		t.Fatalf("stamped: %v %q, %d figures", err, r.Problems, r.Figures)
 	}
-	if r, _ := checkFile(path, options{Kernel: "deeptucker-go", Committed: "ci"}); len(r.Problems) != 1 || !strings.Contains(r.Problems[0], `"full" profile`) {
+	if r, _ := checkFile(path, options{Kernel: "deeptucker-go", Committed: "ci", Library: "lib-1"}); len(r.Problems) != 1 || !strings.Contains(r.Problems[0], `"full" profile`) {
 		t.Errorf("profile mismatch: %q", r.Problems)
+	}
+	// The library changed since: stale, whatever the cells.
+	if r, _ := checkFile(path, options{Kernel: "deeptucker-go", Committed: "full", Library: "lib-2"}); len(r.Problems) != 1 || !strings.Contains(r.Problems[0], "library") {
+		t.Errorf("library changed: %q", r.Problems)
 	}
 	// Edit one code cell's source after execution: stale.
 	var doc map[string]any
@@ -84,7 +88,7 @@ func TestStampKeepsNumbers(t *testing.T) {
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := stampFile(path, "full", "go"); err != nil {
+	if err := stampFile(path, "full", "go", "lib-1"); err != nil {
 		t.Fatal(err)
 	}
 	out, err := os.ReadFile(path)
@@ -94,6 +98,61 @@ func TestStampKeepsNumbers(t *testing.T) {
 	for _, want := range []string{"12345678901234567891", `"ratio": 1.0`, "1e-400", "9007199254740993", `"sources_sha256"`} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("stamped notebook lost %s:\n%s", want, out)
+		}
+	}
+}
+
+// TestLibraryHash: the hash follows the library's Go code and the module files, and nothing else: tests,
+// tools under cmd/, test data and docs leave it as it was.
+func TestLibraryHash(t *testing.T) {
+	root := t.TempDir()
+	write := func(rel, text string) {
+		t.Helper()
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("go.mod", "module m\n")
+	write("go.sum", "")
+	write("deeptucker/a.go", "package a\n")
+	write("kernel/k.go", "package kernel\n")
+	write("datasets/d.go", "package datasets\n")
+	hash := func() string {
+		t.Helper()
+		h, err := LibraryHash(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	base := hash()
+	for rel, text := range map[string]string{
+		"deeptucker/a_test.go":       "package a\n",
+		"kernel/cmd/nbcheck/main.go": "package main\n",
+		"deeptucker/testdata/x.go":   "package x\n",
+		"README.md":                  "docs\n",
+		"notebooks/n.ipynb":          "{}",
+	} {
+		write(rel, text)
+		if hash() != base {
+			t.Errorf("%s changed the library hash", rel)
+		}
+	}
+	for rel, text := range map[string]string{
+		"deeptucker/a.go":     "package a\n// a comment\n",
+		"kernel/k.go":         "package kernel\nconst x = 1\n",
+		"datasets/sub/new.go": "package sub\n",
+		"go.sum":              "example.com/x v1.0.0 h1:abc=\n",
+	} {
+		write(rel, text)
+		if h := hash(); h == base {
+			t.Errorf("%s left the library hash unchanged", rel)
+		} else {
+			base = h
 		}
 	}
 }
