@@ -45,11 +45,7 @@ func checkMemory(m *Model, t *Training, numRuns int) error {
 	need := device + host // the go backend's device memory is host memory
 	limit, source := float64(t.MemoryLimit), "Training.MemoryLimit"
 	if limit == 0 {
-		avail, ok := availableMemory()
-		if !ok {
-			return nil
-		}
-		limit, source = float64(avail), "the memory this system reports available"
+		limit, source = memguard.Limit() // what the system reports available (cgroup-aware), as for every allocation
 	}
 	if need > limit {
 		fewer := "train fewer runs per Fit, "
@@ -58,7 +54,7 @@ func checkMemory(m *Model, t *Training, numRuns int) error {
 		}
 		return &MemoryError{Runs: numRuns, msg: fmt.Sprintf("deeptucker: this Fit needs about %s (%d runs x %d parameters and %d data entries in %s, %d records each), more than %s (%s); "+
 			"%suse a smaller CoreShape or depth, float32, a larger RecordEvery, or set TrainingBuilder.MemoryLimit",
-			bytesString(need), numRuns, m.NumParams(), prod(m.Shape), t.DType, t.Steps/max(t.RecordEvery, 1)+2, bytesString(limit), source, fewer)}
+			memguard.Bytes(need), numRuns, m.NumParams(), prod(m.Shape), t.DType, t.Steps/max(t.RecordEvery, 1)+2, memguard.Bytes(limit), source, fewer)}
 	}
 	return nil
 }
@@ -71,8 +67,3 @@ type MemoryError struct {
 }
 
 func (e *MemoryError) Error() string { return e.msg }
-
-// availableMemory is memguard's reading of the memory available (Linux, cgroup-aware); ok is false elsewhere.
-func availableMemory() (bytes int64, ok bool) { return memguard.Available() }
-
-func bytesString(b float64) string { return memguard.Bytes(b) }

@@ -87,6 +87,34 @@ func alignedFactorsAndCore(res *Result, want []tlfixture.Array) ([]*mat.Dense, *
 	return fs, core, flips
 }
 
+// caseOptions are the mask and leakiness of a fixture's TensorLy call.
+func caseOptions(c tlfixture.HOOICase) []Option {
+	var opts []Option
+	if c.Mask != nil {
+		opts = append(opts, WithMask(maskOf(*c.Mask)))
+	}
+	if c.Leaky {
+		opts = append(opts, ReadHiddenEntries())
+	}
+	return opts
+}
+
+// parityGap is max |Go - TensorLy| over rec_errors, factors, core and reconstruction; a factor
+// column of the opposite sign to TensorLy's (svd_flip convention broken) is an error.
+func parityGap(t *testing.T, res *Result, c tlfixture.HOOICase) float64 {
+	t.Helper()
+	worst := maxAbsDiff(res.RecErrors, c.RecErrors)
+	fs, core, flips := alignedFactorsAndCore(res, c.Factors)
+	if flips > 0 {
+		t.Errorf("%d factor columns have the opposite sign to TensorLy's (svd_flip convention broken)", flips)
+	}
+	for n := range fs {
+		worst = math.Max(worst, maxAbsDiff(fs[n].RawMatrix().Data, c.Factors[n].Data))
+	}
+	worst = math.Max(worst, maxAbsDiff(core.Data, c.Core.Data))
+	return math.Max(worst, maxAbsDiff(res.Reconstruct().Data, c.Reconstruction.Data))
+}
+
 func TestTuckerParity(t *testing.T) {
 	f, err := tlfixture.Load()
 	if err != nil {
@@ -97,14 +125,7 @@ func TestTuckerParity(t *testing.T) {
 	}
 	for _, c := range f.HOOI {
 		t.Run(c.Name, func(t *testing.T) {
-			var opts []Option
-			if c.Mask != nil {
-				opts = append(opts, WithMask(maskOf(*c.Mask)))
-			}
-			if c.Leaky {
-				opts = append(opts, ReadHiddenEntries())
-			}
-			res, err := Tucker(tensorOf(c.Input), c.Rank, opts...)
+			res, err := Tucker(tensorOf(c.Input), c.Rank, caseOptions(c)...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,16 +135,7 @@ func TestTuckerParity(t *testing.T) {
 			if res.Converged != (c.Iterations < DefaultMaxIter) {
 				t.Errorf("Converged = %v after %d iterations (MaxIter %d)", res.Converged, res.Iterations, DefaultMaxIter)
 			}
-			worst := maxAbsDiff(res.RecErrors, c.RecErrors)
-			fs, core, flips := alignedFactorsAndCore(res, c.Factors)
-			if flips > 0 {
-				t.Errorf("%d factor columns have the opposite sign to TensorLy's (svd_flip convention broken)", flips)
-			}
-			for n := range fs {
-				worst = math.Max(worst, maxAbsDiff(fs[n].RawMatrix().Data, c.Factors[n].Data))
-			}
-			worst = math.Max(worst, maxAbsDiff(core.Data, c.Core.Data))
-			worst = math.Max(worst, maxAbsDiff(res.Reconstruct().Data, c.Reconstruction.Data))
+			worst := parityGap(t, res, c)
 			t.Logf("max |Go - TensorLy| over rec_errors, factors, core, reconstruction: %.3g", worst)
 			if !(worst <= parityTol) {
 				t.Errorf("max |Go - TensorLy| = %.3g > %.3g", worst, parityTol)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 
-	"github.com/deeptucker/deeptucker/datasets"
 	dt "github.com/deeptucker/deeptucker/deeptucker"
 	"github.com/deeptucker/deeptucker/deeptucker/results"
 )
@@ -22,14 +21,7 @@ func TestOptimizerSettingsTheFingerprintCannotSeeAreRefused(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv(results.ResultsEnv, dir)
 	t.Setenv(results.ProfileEnv, "ci")
-	syn, err := datasets.Synthetic(datasets.SyntheticOptions{Shape: []int{5, 4, 3}, Rank: []int{2, 2, 2}, Seed: 0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := NewProblem("p", syn, 0.7, datasets.ScaleRaw, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := smallProblem(t, 3)
 	model, err := dt.NewModel(5, 4, 3).Depth(2).InitStd(0.3).Done()
 	if err != nil {
 		t.Fatal(err)

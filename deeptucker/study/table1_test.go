@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deeptucker/deeptucker/datasets"
 	dt "github.com/deeptucker/deeptucker/deeptucker"
 	"github.com/deeptucker/deeptucker/deeptucker/results"
 )
@@ -21,18 +20,8 @@ func TestTable1RefusesAnotherProblemUnderTheLabel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	syn, err := datasets.Synthetic(datasets.SyntheticOptions{Shape: []int{5, 4, 3}, Rank: []int{2, 2, 2}, Seed: 0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := NewProblem("p", syn, 0.7, datasets.ScaleRaw, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resplit, err := NewProblem("p", syn, 0.7, datasets.ScaleRaw, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := smallProblem(t, 3)
+	resplit := smallProblem(t, 4)
 	g := Grid{Depths: []int{1}, Seeds: Seeds(2)}
 	jobs, err := g.Jobs([]*Problem{p}, func(shape []int, depth int) *dt.ModelBuilder {
 		return dt.NewModel(shape...).Depth(depth).InitStd(0.3)

@@ -132,18 +132,8 @@ func TestRateLawRefusesAnotherRunsSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	syn, err := datasets.Synthetic(datasets.SyntheticOptions{Shape: []int{5, 4, 3}, Rank: []int{2, 2, 2}, Seed: 0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := NewProblem("p", syn, 0.7, datasets.ScaleRaw, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resplit, err := NewProblem("p", syn, 0.7, datasets.ScaleRaw, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := smallProblem(t, 3)
+	resplit := smallProblem(t, 4)
 	model, err := dt.NewModel(5, 4, 3).Depth(2).Balanced(0.05).Done()
 	if err != nil {
 		t.Fatal(err)

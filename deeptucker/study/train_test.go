@@ -35,6 +35,20 @@ func baseSetup(t *testing.T) setup {
 	}
 }
 
+// smallProblem is a 5x4x3 synthetic tensor of multilinear rank 2, 70% observed, its mask drawn from maskSeed.
+func smallProblem(t *testing.T, maskSeed uint64) *Problem {
+	t.Helper()
+	syn, err := datasets.Synthetic(datasets.SyntheticOptions{Shape: []int{5, 4, 3}, Rank: []int{2, 2, 2}, Seed: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewProblem("p", syn, 0.7, datasets.ScaleRaw, maskSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func (s setup) problem(t *testing.T) *Problem {
 	t.Helper()
 	p, err := NewProblem("p", s.data, s.observed, datasets.ScaleNorm1, 3)

@@ -90,22 +90,13 @@ type HOOICase struct {
 // HOOIInitCase is TensorLy's tucker(input, rank, init=..., mask=mask, n_iter_max=NIterMax,
 // return_errors=True) started from a given decomposition: InitKind "tucker_tensor" (a
 // TuckerTensor), "tuple" (a (core, factors) pair) or "factors" (a list of factors alone, InitCore
-// nil: TensorLy computes the core from the input). Leaky and Input as in HOOICase.
+// nil: TensorLy computes the core from the input). The call and its results are a HOOICase's.
 type HOOIInitCase struct {
-	Name           string    `json:"name"`
-	Leaky          bool      `json:"leaky"`
-	Input          Array     `json:"input"`
-	Mask           *Array    `json:"mask"`
-	Rank           []int     `json:"rank"`
-	InitKind       string    `json:"init_kind"`
-	InitCore       *Array    `json:"init_core"`
-	InitFactors    []Array   `json:"init_factors"`
-	NIterMax       int       `json:"n_iter_max"`
-	Core           Array     `json:"core"`
-	Factors        []Array   `json:"factors"`
-	RecErrors      []float64 `json:"rec_errors"`
-	Iterations     int       `json:"iterations"`
-	Reconstruction Array     `json:"reconstruction"`
+	HOOICase
+	InitKind    string  `json:"init_kind"`
+	InitCore    *Array  `json:"init_core"`
+	InitFactors []Array `json:"init_factors"`
+	NIterMax    int     `json:"n_iter_max"`
 }
 
 // MetricsCase holds scikit-learn's mean_squared_error and r2_score, and NumPy's R2X, on the
